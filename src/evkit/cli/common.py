@@ -1,0 +1,46 @@
+"""What every command shares: the JSON/quiet settings, one-line errors, and output helpers.
+
+Data goes to stdout, messages to stderr; colour and progress bars only on a terminal and never
+when NO_COLOR is set, so pipes and scripts get clean bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from evkit import names
+
+
+@dataclass
+class Settings:
+    quiet: bool = False
+    verbose: bool = False
+    color: bool = True
+
+
+SETTINGS = Settings()
+
+
+def color_enabled() -> bool:
+    return SETTINGS.color and "NO_COLOR" not in os.environ and sys.stderr.isatty()
+
+
+def show_progress(json_mode: bool = False) -> bool:
+    return not SETTINGS.quiet and sys.stderr.isatty()
+
+
+def warn(message: str) -> None:
+    if not SETTINGS.quiet:
+        print(f"evkit: warning: {message}", file=sys.stderr)
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def shown(path: str) -> str:
+    return names.escape(path)

@@ -1,0 +1,72 @@
+"""How entries are written out: the JSON record, the TSK bodyfile line, and content hashes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evkit import names
+from evkit.errors import EvkitError
+from evkit.hashing import hash_chunks, read_chunks
+from evkit.sources.base import Entry
+
+_TYPE_CHAR = {"file": "r", "dir": "d", "link": "l", "ads": "r", "other": "-"}
+
+
+def entry_record(e: Entry, hashes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``ls --json`` object: stable field names that scripts and later steps rely on."""
+    rec: dict[str, Any] = {
+        "path": names.escape(e.path),
+        "name": names.escape(e.name),
+        "inode": e.inode,
+        "type": e.type,
+        "size": e.size,
+        "deleted": e.deleted,
+        "mtime": e.mtime,
+        "atime": e.atime,
+        "ctime": e.ctime,
+        "crtime": e.crtime,
+        "locator": str(e.locator),
+        "address": e.address,
+    }
+    if e.link_target is not None:
+        rec["link_target"] = names.escape(e.link_target)
+    if not names.is_clean(e.path):
+        rec["path_hex"] = names.encode(e.path).hex()
+    if hashes:
+        rec.update(hashes)
+    return rec
+
+
+def _perm(mode: int) -> str:
+    bits = "rwxrwxrwx"
+    return "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate(bits))
+
+
+def bodyfile_line(e: Entry, md5: str | None = None) -> str:
+    """TSK 3.x bodyfile: ``MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime``."""
+    name = names.escape(e.path).replace("|", "\\x7c")
+    if e.link_target:
+        name += " -> " + names.escape(e.link_target).replace("|", "\\x7c")
+    if e.deleted:
+        name += " (deleted)"
+    t = _TYPE_CHAR.get(e.type, "-")
+    mode = f"{t}/{t}{_perm(e.mode)}"
+    return "|".join(
+        (md5 or "0", name, e.address or "0", mode, str(e.uid), str(e.gid), str(e.size),
+         str(e.atime_s), str(e.mtime_s), str(e.ctime_s), str(e.crtime_s))
+    )
+
+
+def entry_hashes(src: Any, e: Entry, algos: list[str]) -> tuple[dict[str, Any], str | None]:
+    """Content hashes of a file entry, or nulls and a message when its content cannot be read."""
+    if e.type not in ("file", "ads") or (e.deleted and e.ref is None):
+        return {a: None for a in algos}, None
+    try:
+        stream = src.open(e)
+        try:
+            digests = hash_chunks(read_chunks(stream.read, e.size), algos)
+        finally:
+            stream.close()
+    except EvkitError as exc:
+        return {a: None for a in algos}, f"{names.escape(e.path)}: content not readable ({exc})"
+    return digests, None

@@ -1,0 +1,194 @@
+"""One evidence item, whatever its layers, as a single read-only tree.
+
+A partitioned disk shows each filesystem as ``/vol<N>`` (N is TSK's volume address, as mmls and
+Autopsy number them; an APFS container adds ``/apfs<M>`` per volume); an unpartitioned disk or a
+logical source is its filesystem root.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evkit import names
+from evkit.errors import EvidenceError, NotFound, UsageError
+from evkit.sources.base import Entry, FileSystem, Media
+from evkit.sources.registry import CONTAINERS, LOGICAL, load
+
+HEAD_SIZE = 4096
+
+
+class MissingEvidence(EvidenceError):
+    exit_code = UsageError.exit_code
+
+
+@dataclass
+class Mount:
+    """A filesystem and where it appears in the source tree ("" for the root)."""
+
+    name: str
+    fs: FileSystem
+    volume: dict[str, Any] | None = None
+
+
+class Source:
+    """An opened evidence item. Use as a context manager; nothing is ever written."""
+
+    def __init__(self, path: Path, kind: str, media: Media | None, mounts: list[Mount],
+                 volume_system: dict[str, Any] | None = None, notes: list[str] | None = None) -> None:
+        self.path = path
+        self.kind = kind
+        self.media = media
+        self.mounts = mounts
+        self.volume_system = volume_system
+        self.notes = notes or []
+
+    def __enter__(self) -> "Source":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for m in self.mounts:
+            m.fs.close()
+        if self.media is not None:
+            self.media.close()
+
+    @property
+    def partitioned(self) -> bool:
+        return not (len(self.mounts) == 1 and self.mounts[0].name == "")
+
+    # -- tree -----------------------------------------------------------------------------
+    def _split(self, path: str) -> tuple[Mount | None, str]:
+        clean = "/" + "/".join(p for p in path.split("/") if p)
+        if not self.partitioned:
+            return self.mounts[0], clean
+        if clean == "/":
+            return None, "/"
+        for m in sorted(self.mounts, key=lambda m: -len(m.name)):
+            prefix = "/" + m.name
+            if clean == prefix or clean.startswith(prefix + "/"):
+                return m, clean[len(prefix):] or "/"
+        raise NotFound(f"{names.escape(clean)}: no such volume in {self.path.name} (volumes: {', '.join('/' + m.name for m in self.mounts)})")
+
+    def _mount_entry(self, m: Mount) -> Entry:
+        return Entry(path="/" + m.name, name=m.name, type="dir", size=0, deleted=False, locator=m.fs.locator)
+
+    def walk(self, path: str = "/", recursive: bool = False) -> Iterator[Entry]:
+        mount, sub = self._split(path)
+        if mount is None:
+            for m in self.mounts:
+                yield self._mount_entry(m)
+                if recursive:
+                    yield from self._walk_mount(m, "/", True)
+            return
+        yield from self._walk_mount(mount, sub, recursive)
+
+    def _walk_mount(self, m: Mount, sub: str, recursive: bool) -> Iterator[Entry]:
+        prefix = "/" + m.name if m.name else ""
+        for e in m.fs.walk(sub, recursive):
+            if prefix:
+                e.path = prefix + e.path
+            yield e
+
+    def lookup(self, path: str) -> Entry:
+        mount, sub = self._split(path)
+        if mount is None:
+            raise NotFound(f"/ of {self.path.name} is the list of volumes, not a file")
+        e = mount.fs.lookup(sub)
+        if mount.name:
+            e.path = "/" + mount.name + (e.path if e.path != "/" else "")
+        return e
+
+    def by_inode(self, inode: int, volume: int | None = None, stream: str | None = None) -> Entry:
+        mount = self._volume_mount(volume)
+        e = mount.fs.by_inode(inode, stream)
+        if mount.name:
+            e.path = f"/{mount.name}/{e.path}"
+        return e
+
+    def _volume_mount(self, volume: int | None) -> Mount:
+        if not self.partitioned:
+            return self.mounts[0]
+        if volume is None:
+            raise UsageError(f"{self.path.name} has several filesystems; say which with --volume ({', '.join(m.name for m in self.mounts)})")
+        for m in self.mounts:
+            if m.volume and m.volume.get("addr") == volume:
+                return m
+        raise UsageError(f"{self.path.name} has no filesystem on volume {volume}")
+
+    def open(self, entry: Entry) -> io.RawIOBase:
+        mount, _ = self._split(entry.path)
+        if mount is None:
+            raise NotFound("the volume list has no content")
+        return mount.fs.open(entry)
+
+    # -- facts ----------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": str(self.path), "kind": self.kind}
+        if self.media is not None:
+            out["container"] = {
+                "format": self.media.format,
+                "segments": [str(s) for s in self.media.segments],
+                "media_size": self.media.size,
+                "metadata": self.media.metadata(),
+                "stored_hashes": self.media.stored_hashes(),
+            }
+        out["volume_system"] = self.volume_system
+        out["filesystems"] = [{"mount": "/" + m.name, "volume": m.volume, "locator": str(m.fs.locator), **m.fs.info()}
+                              for m in self.mounts]
+        out["notes"] = self.notes
+        return out
+
+
+def open_source(path: str | os.PathLike[str]) -> Source:
+    """Open any evidence item read-only, detecting its format by content."""
+    p = Path(path)
+    if not p.exists() and not p.is_symlink():
+        raise MissingEvidence(p, "no such file or directory")
+    if p.is_dir():
+        return _open_logical(p, b"")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(HEAD_SIZE)
+    except OSError as exc:
+        raise EvidenceError(p, f"cannot read: {exc.strerror or exc}") from exc
+    if not head:
+        raise EvidenceError(p, "file is empty (0 bytes)")
+    for spec in LOGICAL:
+        cls = load(spec)
+        if cls.detect(p, head):
+            return Source(p, "logical", None, [Mount("", cls.open(p))])
+    for spec in CONTAINERS:
+        cls = load(spec)
+        if cls.detect(p, head):
+            media = cls.open(p)
+            try:
+                return _open_disk(p, media)
+            except BaseException:
+                media.close()
+                raise
+    raise EvidenceError(p, "format not recognised")
+
+
+def _open_logical(p: Path, head: bytes) -> Source:
+    for spec in LOGICAL:
+        cls = load(spec)
+        if cls.detect(p, head):
+            return Source(p, "logical", None, [Mount("", cls.open(p))])
+    raise EvidenceError(p, "not a supported logical source")
+
+
+def _open_disk(p: Path, media: Media) -> Source:
+    from evkit.sources.volumes import find_filesystems
+
+    mounts, volume_system, notes = find_filesystems(media)
+    if not mounts:
+        detail = "; ".join(notes) if notes else "no volume system or filesystem recognised"
+        raise EvidenceError(p, detail)
+    return Source(p, "disk", media, mounts, volume_system, notes)
