@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring
 from typing import Any
 
 from evkit import names
@@ -25,7 +26,7 @@ def entry_record(e: Entry, hashes: dict[str, Any] | None = None) -> dict[str, An
         "atime": e.atime,
         "ctime": e.ctime,
         "crtime": e.crtime,
-        "locator": str(e.locator),
+        "locator": e.locator,
         "address": e.address,
     }
     if e.link_target is not None:
@@ -35,6 +36,53 @@ def entry_record(e: Entry, hashes: dict[str, Any] | None = None) -> dict[str, An
     if hashes:
         rec.update(hashes)
     return rec
+
+
+def _jt(value: str | None) -> str:
+    return "null" if value is None else f'"{value}"'
+
+
+def entry_json(e: Entry) -> str:
+    """:func:`entry_record` as a JSON line, built directly: this runs once per listed file.
+
+    Times and addresses never need JSON escaping (digits, ``-``, ``:``, ``T``, ``Z``);
+    names and locators do. Keys and order are those of :func:`entry_record`.
+    """
+    path = names.escape(e.path)
+    text = (
+        f'{{"path": {encode_basestring(path)}, "name": {encode_basestring(names.escape(e.name))}, '
+        f'"inode": {"null" if e.inode is None else e.inode}, "type": "{e.type}", "size": {e.size}, '
+        f'"deleted": {"true" if e.deleted else "false"}, "mtime": {_jt(e.mtime)}, "atime": {_jt(e.atime)}, '
+        f'"ctime": {_jt(e.ctime)}, "crtime": {_jt(e.crtime)}, "locator": {encode_basestring(e.locator)}, '
+        f'"address": {_jt(e.address)}'
+    )
+    if e.link_target is not None:
+        text += f', "link_target": {encode_basestring(names.escape(e.link_target))}'
+    if path is not e.path and not names.is_clean(e.path):
+        text += f', "path_hex": "{names.encode(e.path).hex()}"'
+    return text + "}"
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """``json.dumps`` for flat records, several times faster on large listings."""
+    parts = []
+    for key, value in record.items():
+        if value is None:
+            text = "null"
+        elif value is True:
+            text = "true"
+        elif value is False:
+            text = "false"
+        elif isinstance(value, str):
+            text = encode_basestring(value)
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            import json
+
+            text = json.dumps(value, ensure_ascii=False)
+        parts.append(f"{encode_basestring(key)}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _perm(mode: int) -> str:

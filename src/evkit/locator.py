@@ -23,7 +23,11 @@ _DECODE = re.compile(r"%([0-9A-Fa-f]{2})")
 _LAYER = re.compile(r"^(?P<kind>[a-z0-9_]+):(?P<value>[^@#]*)(?:@(?P<offset>\d+))?(?:#(?P<address>[^#]+))?$")
 
 
-def _quote(value: str) -> str:
+def quote(value: str) -> str:
+    """Percent-encode the characters that would make a layer value ambiguous."""
+    if _ENCODE.search(value) is None:
+        return value
+
     def sub(m: re.Match[str]) -> str:
         o = ord(m.group(0))
         return f"%{o - 0xDC00:02X}" if o >= 0xDC80 else f"%{o:02X}"
@@ -52,11 +56,11 @@ class Layer:
     address: str | None = None
 
     def __str__(self) -> str:
-        text = f"{self.kind}:{_quote(self.value)}"
+        text = f"{self.kind}:{quote(self.value)}"
         if self.offset is not None:
             text += f"@{self.offset}"
         if self.address is not None:
-            text += f"#{_quote(self.address)}"
+            text += f"#{quote(self.address)}"
         return text
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 _UNESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2})")
+_NEEDS_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f\\\\\udc80-\udcff]")
 
 
 def decode(raw: bytes) -> str:
@@ -21,14 +22,9 @@ def encode(name: str) -> bytes:
     return name.encode("utf-8", "surrogateescape")
 
 
-def _needs_escape(ch: str) -> bool:
-    o = ord(ch)
-    return o < 0x20 or o == 0x7F or 0xDC80 <= o <= 0xDCFF or ch == "\\" or 0x80 <= o < 0xA0
-
-
 def escape(name: str) -> str:
     """Printable form of a name: control characters and undecodable bytes as ``\\xNN``."""
-    if not any(_needs_escape(c) for c in name):
+    if _NEEDS_ESCAPE.search(name) is None:
         return name
     out = []
     for ch in name:
@@ -62,4 +58,4 @@ def unescape(shown: str) -> str:
 
 
 def is_clean(name: str) -> bool:
-    return not any(_needs_escape(c) for c in name)
+    return _NEEDS_ESCAPE.search(name) is None

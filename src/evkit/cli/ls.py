@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Any, Optional
 
@@ -25,7 +24,7 @@ def ls(
     """List entries with their locator, times (UTC) and, on request, content hashes."""
     from evkit import names
     from evkit.hashing import parse_algorithms
-    from evkit.listing import bodyfile_line, entry_hashes, entry_record
+    from evkit.listing import bodyfile_line, entry_hashes, entry_json, entry_record, json_line
     from evkit.sources.source import open_source
 
     if deleted and allocated:
@@ -37,7 +36,6 @@ def ls(
         algos.append("md5")
     failures = 0
     write = sys.stdout.write
-    dumps = json.dumps
     with open_source(source) as src:
         for e in src.walk(names.unescape(path), recursive):
             if deleted and not e.deleted or allocated and e.deleted:
@@ -50,8 +48,10 @@ def ls(
                     common.warn(error)
             if bodyfile:
                 write(bodyfile_line(e, hashes.get("md5")) + "\n")
+            elif json_out and not hashes:
+                write(entry_json(e) + "\n")
             elif json_out:
-                write(dumps(entry_record(e, hashes), ensure_ascii=False) + "\n")
+                write(json_line(entry_record(e, hashes)) + "\n")
             else:
                 write(_text_line(e, hashes) + "\n")
     if failures:

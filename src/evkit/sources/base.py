@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from evkit.locator import Layer, Locator
+from evkit.locator import SEPARATOR, Layer, Locator, quote
 
 ENTRY_TYPES = ("file", "dir", "link", "ads", "other")
 
@@ -66,7 +66,7 @@ class Container(ABC):
     def open(cls, path: Path) -> Media: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One item of the evidence tree, allocated or deleted, with everything ``ls`` prints."""
 
@@ -75,7 +75,7 @@ class Entry:
     type: str
     size: int
     deleted: bool
-    locator: Locator
+    locator: str
     inode: int | None = None
     address: str | None = None
     mtime: str | None = None
@@ -100,6 +100,12 @@ class FileSystem(ABC):
 
     def __init__(self, locator: Locator) -> None:
         self.locator = locator
+        self._locator_text = str(locator) + SEPARATOR
+
+    def entry_locator(self, kind: str, path: str, address: str | None = None) -> str:
+        """The locator text of an entry of this filesystem (built as text: it is made for every entry)."""
+        text = f"{self._locator_text}{kind}:{quote(path)}"
+        return f"{text}#{quote(address)}" if address is not None else text
 
     @abstractmethod
     def walk(self, path: str, recursive: bool) -> Iterator[Entry]:

@@ -77,7 +77,7 @@ class Source:
         raise NotFound(f"{names.escape(clean)}: no such volume in {self.path.name} (volumes: {', '.join('/' + m.name for m in self.mounts)})")
 
     def _mount_entry(self, m: Mount) -> Entry:
-        return Entry(path="/" + m.name, name=m.name, type="dir", size=0, deleted=False, locator=m.fs.locator)
+        return Entry(path="/" + m.name, name=m.name, type="dir", size=0, deleted=False, locator=str(m.fs.locator))
 
     def walk(self, path: str = "/", recursive: bool = False) -> Iterator[Entry]:
         mount, sub = self._split(path)

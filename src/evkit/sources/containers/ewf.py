@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from evkit.errors import EvidenceError, UnsupportedEvidence
 from evkit.sources.base import Container, Media
@@ -92,41 +91,14 @@ class Ewf(Container):
 
 
 def _check_segment_sequence(path: Path, segments: list[Path]) -> None:
-    """pyewf globs whatever exists and opens an incomplete set; the gap would only show at a read.
+    """pyewf globs whatever exists and opens an incomplete set; the gap would only show at a read."""
+    from evkit.sources.containers.ewf_chunks import EwfFormatError, segment_count
 
-    Each EWF1 segment records its number, and the last one ends with a ``done`` section (the
-    others with ``next``), so a missing or truncated segment is caught here, before any read.
-    """
     if not segments:
         raise EvidenceError(path, "no EWF segment files found")
-    for expected, seg in enumerate(segments, start=1):
-        with open(seg, "rb") as fh:
-            header = fh.read(13)
-            if len(header) < 13:
-                raise EvidenceError(seg, "EWF segment is truncated (no file header)")
-            if not header.startswith(EWF1_SIGNATURE):
-                return
-            number = struct.unpack_from("<H", header, 9)[0]
-            if number != expected:
-                raise EvidenceError(path, f"EWF segment {expected} is missing (found segment {number} in {seg.name})")
-            last = _last_section_type(fh, seg)
-        if seg is segments[-1] and last != b"done":
-            raise EvidenceError(path, f"EWF set is incomplete: {seg.name} is not the last segment and segment {expected + 1} is missing")
-
-
-def _last_section_type(fh: BinaryIO, seg: Path) -> bytes:
-    size = seg.stat().st_size
-    offset = 13
-    for _ in range(1_000_000):
-        fh.seek(offset)
-        desc = fh.read(76)
-        if len(desc) < 32:
-            raise EvidenceError(seg, f"EWF segment is truncated at offset {offset}")
-        kind = desc[:16].rstrip(b"\0")
-        next_offset = struct.unpack_from("<Q", desc, 16)[0]
-        if kind in (b"done", b"next") or next_offset == offset:
-            return kind
-        if next_offset <= offset or next_offset > size:
-            raise EvidenceError(seg, f"EWF section chain is broken at offset {offset} (next section at {next_offset}, file size {size})")
-        offset = next_offset
-    raise EvidenceError(seg, "EWF section chain does not end")
+    try:
+        expected = segment_count(segments)
+    except EwfFormatError as exc:
+        raise EvidenceError(path, f"EWF set is incomplete or damaged: {exc}") from exc
+    if expected is not None and expected != len(segments):
+        raise EvidenceError(path, f"EWF set is incomplete: {len(segments)} segment file(s) found, {expected} expected")

@@ -98,7 +98,7 @@ class ApfsFileSystem(FileSystem):
         ct, cts = _ts(fe.get_inode_change_time_as_integer())
         cr, crs = _ts(fe.get_creation_time_as_integer())
         return Entry(path=path, name=name, type=etype, size=int(fe.get_size() or 0) if etype != "dir" else 0,
-                     deleted=False, locator=self.locator.child(Layer("apfs_fs", path, address=str(ident))),
+                     deleted=False, locator=self.entry_locator("apfs_fs", path, str(ident)),
                      inode=ident, address=str(ident), mtime=mt, atime=at, ctime=ct, crtime=cr,
                      mtime_s=mts, atime_s=ats, ctime_s=cts, crtime_s=crs, mode=mode & 0o7777,
                      uid=int(fe.get_owner_identifier() or 0), gid=int(fe.get_group_identifier() or 0),

@@ -15,7 +15,7 @@ import pytsk3
 
 from evkit import names
 from evkit.errors import EvidenceError, NotFound
-from evkit.locator import Layer, Locator
+from evkit.locator import Locator
 from evkit.sources.base import Entry, FileSystem, ReadAtStream
 from evkit.timefmt import iso_utc
 
@@ -109,53 +109,42 @@ class TskFileSystem(FileSystem):
         return None
 
     # -- entries --------------------------------------------------------------------------
-    def _layer(self, path: str, address: str) -> Locator:
-        return self.locator.child(Layer(self.fs_type, path, address=address))
+    def _layer(self, path: str, address: str) -> str:
+        return self.entry_locator(self.fs_type, path, address)
 
     def _entries(self, f: Any, parent: str) -> list[Entry]:
         info = f.info
         nm = info.name
         meta = info.meta
-        name = names.decode(nm.name)
-        path = f"{parent.rstrip('/')}/{name}"
-        deleted = bool(int(nm.flags) & _NAME_UNALLOC)
+        name = nm.name.decode("utf-8", "surrogateescape")
+        path = f"{parent}/{name}" if parent != "/" else f"/{name}"
+        deleted = bool(nm.flags & _NAME_UNALLOC)
         if meta is None:
-            inode = int(nm.meta_addr) or None
-            etype = _NAME_TYPE.get(int(nm.type), "other")
-            entry = Entry(path=path, name=name, type=etype, size=0, deleted=deleted,
-                          locator=self._layer(path, str(inode or 0)), inode=inode, address=str(inode or 0))
-            return [entry]
-        deleted = deleted or bool(int(meta.flags) & _META_UNALLOC)
-        inode = int(meta.addr)
-        etype = _META_TYPE.get(int(meta.type), "other")
+            inode = nm.meta_addr or None
+            address = str(inode or 0)
+            return [Entry(path=path, name=name, type=_NAME_TYPE.get(nm.type, "other"), size=0, deleted=deleted,
+                          locator=self._layer(path, address), inode=inode, address=address)]
+        if meta.flags & _META_UNALLOC:
+            deleted = True
+        inode = meta.addr
+        etype = _META_TYPE.get(meta.type, "other")
         address = str(inode)
         streams: list[tuple[str, int, int, int]] = []
         if self._ntfs:
-            default_id = None
-            for attr in f:
-                ai = attr.info
-                atype = int(ai.type)
-                if atype == _ATTR_DATA:
-                    aname = ai.name
-                    if aname and aname != b"$Data":
-                        streams.append((names.decode(aname), atype, int(ai.id), int(ai.size)))
-                    elif default_id is None:
-                        default_id = (atype, int(ai.id))
-                elif atype == _ATTR_IDXROOT and default_id is None and etype == "dir":
-                    default_id = (atype, int(ai.id))
-            if default_id:
-                address = f"{inode}-{default_id[0]}-{default_id[1]}"
-        mt, at, ct, cr = int(meta.mtime), int(meta.atime), int(meta.ctime), int(meta.crtime)
+            address, streams = self._ntfs_attributes(f, inode, etype)
+        mt, at, ct, cr = meta.mtime, meta.atime, meta.ctime, meta.crtime
         entry = Entry(
-            path=path, name=name, type=etype, size=int(meta.size), deleted=deleted,
+            path=path, name=name, type=etype, size=meta.size, deleted=deleted,
             locator=self._layer(path, address), inode=inode, address=address,
-            mtime=iso_utc(mt, int(meta.mtime_nano)), atime=iso_utc(at, int(meta.atime_nano)),
-            ctime=iso_utc(ct, int(meta.ctime_nano)), crtime=iso_utc(cr, int(meta.crtime_nano)),
+            mtime=iso_utc(mt, meta.mtime_nano), atime=iso_utc(at, meta.atime_nano),
+            ctime=iso_utc(ct, meta.ctime_nano), crtime=iso_utc(cr, meta.crtime_nano),
             mtime_s=mt, atime_s=at, ctime_s=ct, crtime_s=cr,
-            mode=int(meta.mode), uid=int(meta.uid), gid=int(meta.gid),
+            mode=int(meta.mode), uid=meta.uid, gid=meta.gid,
             link_target=names.decode(meta.link) if etype == "link" and meta.link else None,
             ref=(f, _ATTR_DEFAULT, -1),
         )
+        if not streams:
+            return [entry]
         out = [entry]
         for sname, atype, aid, asize in streams:
             spath = f"{path}:{sname}"
@@ -169,9 +158,27 @@ class TskFileSystem(FileSystem):
             ))
         return out
 
+    def _ntfs_attributes(self, f: Any, inode: int, etype: str) -> tuple[str, list[tuple[str, int, int, int]]]:
+        """NTFS: the ``inode-type-id`` address of the default stream, and the named $DATA streams."""
+        default_id = None
+        streams = []
+        for attr in f:
+            ai = attr.info
+            atype = int(ai.type)
+            if atype == _ATTR_DATA:
+                aname = ai.name
+                if aname and aname != b"$Data":
+                    streams.append((names.decode(aname), atype, int(ai.id), int(ai.size)))
+                elif default_id is None:
+                    default_id = (atype, int(ai.id))
+            elif atype == _ATTR_IDXROOT and default_id is None and etype == "dir":
+                default_id = (atype, int(ai.id))
+        address = f"{inode}-{default_id[0]}-{default_id[1]}" if default_id else str(inode)
+        return address, streams
+
     def walk(self, path: str, recursive: bool) -> Iterator[Entry]:
-        start = path.rstrip("/")
-        if start:
+        start = path.rstrip("/") or "/"
+        if start != "/":
             top = self.lookup(start)
             if top.type != "dir":
                 yield top
@@ -215,7 +222,7 @@ class TskFileSystem(FileSystem):
         parts = [p for p in path.split("/") if p]
         if not parts:
             return self._root_entry()
-        parent = ""
+        parent = "/"
         directory = self._open_dir(int(self._fs.info.root_inum), "/")
         found: Entry | None = None
         for i, part in enumerate(parts):

@@ -50,7 +50,7 @@ class ArchiveTree(FileSystem):
             name = f"{name} (duplicate member {index})"
             path = f"{parent}/{name}"
         e = Entry(path=path, name=name, type=etype, size=size if etype != "dir" else 0, deleted=False,
-                  locator=self.locator.child(Layer("member", path, address=str(index))), inode=index,
+                  locator=self.entry_locator("member", path, str(index)), inode=index,
                   address=str(index), mtime=iso_utc(mtime), mtime_s=mtime, link_target=link_target,
                   ref=member)
         self._insert(parent, e)
@@ -59,7 +59,7 @@ class ArchiveTree(FileSystem):
         path = f"{parent}/{part}"
         if path not in self._entries:
             self._insert(parent, Entry(path=path, name=part, type="dir", size=0, deleted=False,
-                                       locator=self.locator.child(Layer("member", path))))
+                                       locator=self.entry_locator("member", path)))
         return path
 
     def _insert(self, parent: str, e: Entry) -> None:
@@ -90,7 +90,7 @@ class ArchiveTree(FileSystem):
     def lookup(self, path: str) -> Entry:
         clean = "/" + "/".join(p for p in path.split("/") if p)
         if clean == "/":
-            return Entry(path="/", name="", type="dir", size=0, deleted=False, locator=self.locator)
+            return Entry(path="/", name="", type="dir", size=0, deleted=False, locator=str(self.locator))
         e = self._entries.get(clean)
         if e is None:
             raise NotFound(f"{names.escape(clean)}: no such member in {self.locator}")

@@ -43,7 +43,7 @@ class DirectoryTree(FileSystem):
             target = os.readlink(self._host(rel))
         return Entry(
             path=rel, name=rel.rsplit("/", 1)[-1], type=etype, size=st.st_size if etype != "dir" else 0,
-            deleted=False, locator=self.locator.child(Layer("file", rel, address=str(st.st_ino))),
+            deleted=False, locator=self.entry_locator("file", rel, str(st.st_ino)),
             inode=st.st_ino, address=str(st.st_ino),
             mtime=iso_utc(int(st.st_mtime_ns // 10**9), st.st_mtime_ns % 10**9),
             atime=iso_utc(int(st.st_atime_ns // 10**9), st.st_atime_ns % 10**9),
