@@ -228,7 +228,17 @@ def test_section_size_disagreeing_with_next_offset(build: Builder, tmp_path: Pat
     struct.pack_into("<Q", descriptor, 24, size + 1)
     struct.pack_into("<I", descriptor, 72, zlib.adler32(bytes(descriptor[:72])))
     _patch(segments[1], 13, bytes(descriptor))
-    with pytest.raises(EwfFormatError, match=rf"^{segments[1].name}: the 'data' section at offset 13 has size {size + 1}"):
+    message = rf"^{segments[1].name}: the 'data' section at offset 13 has size {size + 1} but"
+    with pytest.raises(EwfFormatError, match=message):
+        verify_chunks(segments)
+
+
+def test_damaged_table_entries(build: Builder, tmp_path: Path) -> None:
+    """Stricter than libewf, which falls back to the table2 copy: a damaged table is reported, not hidden."""
+    segments = _copy(build("best", True), tmp_path)
+    table = segments[1].read_bytes().index(b"table" + bytes(11))  # the descriptor type, NUL padded to 16 bytes
+    _flip(segments[1], table + 76 + 24 + 1)  # first entry, after the descriptor and the 24-byte table header
+    with pytest.raises(EwfFormatError, match=rf"^{segments[1].name}: the entries of the table .* adler32 checksum"):
         verify_chunks(segments)
 
 

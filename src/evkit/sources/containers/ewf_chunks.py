@@ -134,7 +134,7 @@ def verify_chunks(segments: list[Path], progress: Callable[[int], None] | None =
             size = os.fstat(f.fileno()).st_size
             for table in segment.tables:
                 starts = _table_starts(f, segment.path.name, table)
-                boundaries = sorted(set(start for start, _ in starts))
+                boundaries = sorted({start for start, _ in starts})
                 for start, compressed in starts:
                     expected = min(geometry.chunk_size, geometry.media_size - chunk * geometry.chunk_size)
                     reason = _check_chunk(f, size, segment.areas, boundaries, start, compressed, expected)
@@ -199,7 +199,9 @@ def _scan_segment(
                 segment.areas.append((section.offset + _DESCRIPTOR.size, section.end))
             elif section.kind == "table":
                 if geometry is None:
-                    raise EwfFormatError(f"{name}: table section at offset {section.offset} comes before any volume section")
+                    raise EwfFormatError(
+                        f"{name}: the table section at offset {section.offset} comes before any volume section"
+                    )
                 table = _read_table(f, name, section)
                 segment.tables.append(table)
                 # EnCase 1 keeps the chunks inside the table section, after the entries and their checksum.
@@ -222,7 +224,9 @@ def _read_file_header(f: BinaryIO, name: str, size: int) -> int:
     if size == 0:
         raise EwfFormatError(f"{name}: is empty (0 bytes), not an EWF segment file")
     if len(head) < _FILE_HEADER.size:
-        raise EwfFormatError(f"{name}: is truncated: {size} bytes, shorter than the {_FILE_HEADER.size}-byte EWF file header")
+        raise EwfFormatError(
+            f"{name}: is truncated: {size} bytes, shorter than the {_FILE_HEADER.size}-byte EWF file header"
+        )
     signature, _, number, _ = _FILE_HEADER.unpack(head)
     if signature != EWF1_SIGNATURE:
         raise EwfFormatError(f"{name}: has no EWF signature (starts with {signature.hex()}), not an E01 segment file")
@@ -255,7 +259,8 @@ def _sections(f: BinaryIO, name: str, size: int) -> Iterator[_Section]:
             return
         if next_offset <= offset:
             raise EwfFormatError(
-                f"{name}: the '{kind}' section at offset {offset} points back to offset {next_offset}; the chain is broken"
+                f"{name}: the '{kind}' section at offset {offset} points back to offset {next_offset}; "
+                "the chain of sections is broken"
             )
         if next_offset > size:
             raise EwfFormatError(
