@@ -160,3 +160,23 @@ def test_evidence_unchanged(corpus: Path, tmp_path: Path) -> None:
     after = (hashlib.sha256(image.read_bytes()).hexdigest(), image.stat().st_mtime_ns)
     assert before == after
     assert sorted(p.name for p in image.parent.iterdir()) == sorted(p.name for p in image.parent.iterdir())
+
+
+@pytest.mark.parametrize("rel", ["sleuthkit/image.dd", "dfvfs/hfsplus.raw", "dfvfs/iso9660.raw", "dfvfs/ext2.E01"])
+def test_bodyfile_matches_fls(corpus: Path, rel: str) -> None:
+    """`ls --bodyfile` gives what `fls -r -m /` gives, except that evkit escapes control characters
+    losslessly (\\x0d) where fls writes a lossy ^."""
+    import shutil
+    import subprocess
+
+    if shutil.which("fls") is None:
+        pytest.skip("sleuthkit's fls is not installed")
+    image = corpus / "disk" / rel
+    theirs = subprocess.run(["fls", "-r", "-m", "/", str(image)], capture_output=True, check=True).stdout.decode().splitlines()
+    ours = evkit("ls", "-r", "--bodyfile", str(image), check=True).stdout.decode().splitlines()
+    assert len(ours) == len(theirs)
+    for a, b in zip(theirs, ours):
+        if "^" in a:
+            assert a.split("|")[2:] == b.split("|")[2:]
+        else:
+            assert a == b

@@ -86,8 +86,12 @@ def json_line(record: dict[str, Any]) -> str:
 
 
 def _perm(mode: int) -> str:
-    bits = "rwxrwxrwx"
-    return "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate(bits))
+    """``rwxr-xr-x`` with setuid/setgid/sticky as ``s``/``S``/``t``/``T``, as ``ls -l`` and TSK write them."""
+    chars = [c if mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx")]
+    for bit, pos, on in ((0o4000, 2, "s"), (0o2000, 5, "s"), (0o1000, 8, "t")):
+        if mode & bit:
+            chars[pos] = on if chars[pos] != "-" else on.upper()
+    return "".join(chars)
 
 
 def bodyfile_line(e: Entry, md5: str | None = None) -> str:
@@ -98,7 +102,8 @@ def bodyfile_line(e: Entry, md5: str | None = None) -> str:
     if e.deleted:
         name += " (deleted)"
     t = _TYPE_CHAR.get(e.type, "-")
-    mode = f"{t}/{t}{_perm(e.mode)}"
+    ntype, mtype = e.name_type or t, e.meta_type or t
+    mode = f"{ntype}/{mtype}{_perm(e.mode)}" if mtype != "-" else f"{ntype}/----------"
     return "|".join(
         (md5 or "0", name, e.address or "0", mode, str(e.uid), str(e.gid), str(e.size),
          str(e.atime_s), str(e.mtime_s), str(e.ctime_s), str(e.crtime_s))

@@ -90,6 +90,8 @@ class Entry:
     uid: int = 0
     gid: int = 0
     link_target: str | None = None
+    name_type: str = ""
+    meta_type: str = ""
     ref: Any = field(default=None, repr=False, compare=False)
 
 

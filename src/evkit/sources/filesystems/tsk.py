@@ -33,6 +33,9 @@ _NAME_TYPE = {
     int(pytsk3.TSK_FS_NAME_TYPE_VIRT): "file",
     int(pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR): "dir",
 }
+# TSK's one-letter type codes, indexed by TSK_FS_NAME_TYPE / TSK_FS_META_TYPE, as fls prints them.
+_NAME_CHAR = "-pcdbrlshwvV"
+_META_CHAR = "-rdpcblshwvV"
 _NAME_UNALLOC = int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
 _META_UNALLOC = int(pytsk3.TSK_FS_META_FLAG_UNALLOC)
 _ATTR_DATA = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
@@ -122,12 +125,16 @@ class TskFileSystem(FileSystem):
         if meta is None:
             inode = nm.meta_addr or None
             address = str(inode or 0)
-            return [Entry(path=path, name=name, type=_NAME_TYPE.get(nm.type, "other"), size=0, deleted=deleted,
-                          locator=self._layer(path, address), inode=inode, address=address)]
+            ntype = nm.type
+            return [Entry(path=path, name=name, type=_NAME_TYPE.get(ntype, "other"), size=0, deleted=deleted,
+                          locator=self._layer(path, address), inode=inode, address=address,
+                          name_type=_NAME_CHAR[ntype] if ntype < 12 else "-", meta_type="-")]
         if meta.flags & _META_UNALLOC:
             deleted = True
         inode = meta.addr
-        etype = _META_TYPE.get(meta.type, "other")
+        mtype = meta.type
+        ntype = nm.type
+        etype = _META_TYPE.get(mtype, "other")
         address = str(inode)
         streams: list[tuple[str, int, int, int]] = []
         if self._ntfs:
@@ -141,6 +148,7 @@ class TskFileSystem(FileSystem):
             mtime_s=mt, atime_s=at, ctime_s=ct, crtime_s=cr,
             mode=int(meta.mode), uid=meta.uid, gid=meta.gid,
             link_target=names.decode(meta.link) if etype == "link" and meta.link else None,
+            name_type=_NAME_CHAR[ntype] if ntype < 12 else "-", meta_type=_META_CHAR[mtype] if mtype < 12 else "-",
             ref=(f, _ATTR_DEFAULT, -1),
         )
         if not streams:
@@ -154,7 +162,7 @@ class TskFileSystem(FileSystem):
                 locator=self._layer(spath, saddr), inode=inode, address=saddr,
                 mtime=entry.mtime, atime=entry.atime, ctime=entry.ctime, crtime=entry.crtime,
                 mtime_s=mt, atime_s=at, ctime_s=ct, crtime_s=cr, mode=entry.mode,
-                uid=entry.uid, gid=entry.gid, ref=(f, atype, aid),
+                uid=entry.uid, gid=entry.gid, name_type="r", meta_type="r", ref=(f, atype, aid),
             ))
         return out
 
