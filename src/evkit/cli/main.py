@@ -66,11 +66,13 @@ def main(
 
 def _register() -> None:
     from evkit.cli import cat, hash as hash_cmd, info, ls
+    from evkit.cli import mount
 
     app.command("info")(info.info)
     app.command("ls")(ls.ls)
     app.command("cat")(cat.cat)
     app.command("hash")(hash_cmd.hash_media)
+    app.command("mount")(mount.mount)
 
 
 _register()
