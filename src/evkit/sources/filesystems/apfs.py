@@ -114,9 +114,10 @@ class ApfsFileSystem(FileSystem):
             fe, parent = stack.pop()
             for i in range(fe.get_number_of_sub_file_entries()):
                 child = self._entry(fe.get_sub_file_entry(i), parent)
+                child_path = child.path
                 yield child
                 if recursive and child.type == "dir":
-                    stack.append((child.ref, child.path))
+                    stack.append((child.ref, child_path))
 
     def lookup(self, path: str) -> Entry:
         parts = [p for p in path.split("/") if p]

@@ -122,6 +122,8 @@ class TskFileSystem(FileSystem):
         name = nm.name.decode("utf-8", "surrogateescape")
         path = f"{parent}/{name}" if parent != "/" else f"/{name}"
         deleted = bool(nm.flags & _NAME_UNALLOC)
+        if meta is None and deleted and nm.meta_addr:
+            f, meta = self._orphaned_meta(f, nm.meta_addr)
         if meta is None:
             inode = nm.meta_addr or None
             address = str(inode or 0)
@@ -165,6 +167,21 @@ class TskFileSystem(FileSystem):
                 uid=entry.uid, gid=entry.gid, name_type="r", meta_type="r", ref=(f, atype, aid),
             ))
         return out
+
+    def _orphaned_meta(self, f: Any, addr: int) -> tuple[Any, Any]:
+        """A deleted name whose metadata TSK did not attach: use it if it is still unallocated.
+
+        TSK leaves ``meta`` empty on some deleted names (NTFS) although ``fls`` prints their
+        metadata; an *allocated* inode means it was reused by another file, so it is not used.
+        """
+        try:
+            g = self._fs.open_meta(inode=addr)
+        except OSError:
+            return f, None
+        meta = g.info.meta
+        if meta is None or not meta.flags & _META_UNALLOC:
+            return f, None
+        return g, meta
 
     def _ntfs_attributes(self, f: Any, inode: int, etype: str) -> tuple[str, list[tuple[str, int, int, int]]]:
         """NTFS: the ``inode-type-id`` address of the default stream, and the named $DATA streams."""
@@ -210,15 +227,17 @@ class TskFileSystem(FileSystem):
             if raw == b"." or raw == b"..":
                 continue
             entries = self._entries(f, parent)
-            yield from entries
             head = entries[0]
-            if recursive and head.type == "dir" and head.inode and head.inode not in visited:
+            head_path = head.path
+            descend = recursive and head.type == "dir" and head.inode and head.inode not in visited
+            yield from entries
+            if descend:
                 visited.add(head.inode)
                 try:
-                    sub = f.as_directory()
-                except (OSError, RuntimeError):
+                    sub = head.ref[0].as_directory()
+                except (OSError, RuntimeError, TypeError):
                     continue
-                stack.append((iter(sub), head.path))
+                stack.append((iter(sub), head_path))
 
     def _open_dir(self, inode: int | None, shown: str) -> Any:
         try:
