@@ -1,0 +1,188 @@
+"""A case folder and the actions on it: init, add evidence, extract, and closing every run.
+
+Every command that changes a case runs inside :meth:`Case.run`: it writes a ``run-in-progress.json``
+marker, does its work (artefact rows commit in batches after the files they describe are synced),
+appends one custody event, refreshes the BagIt manifests and removes the marker. A run killed at any
+point leaves either a finished case or a marker naming the unfinished run; running the same command
+again resumes it and ends exactly as a clean run would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evkit import __version__
+from evkit.case import bag
+from evkit.case.custody import FILENAME as CUSTODY_FILE
+from evkit.case.custody import CustodyLog, now_utc
+from evkit.case.store import CaseStore
+from evkit.errors import EvkitError, UsageError
+
+MARKER = "run-in-progress.json"
+DB_FILE = "case.db"
+
+
+class CaseError(EvkitError):
+    exit_code = 2
+
+
+@dataclass
+class RunContext:
+    """What a running command knows about its own run: its custody sequence number and results."""
+
+    seq: int
+    action: str
+    resumed: dict[str, Any] | None
+    inputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]
+    details: dict[str, Any]
+
+
+class Case:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.data = root / "data"
+        if not (root / DB_FILE).is_file() or not (root / CUSTODY_FILE).is_file():
+            raise CaseError(f"{root}: not an evkit case folder (no {DB_FILE} or {CUSTODY_FILE}); create one with `evkit case init`")
+        self.store = CaseStore(root / DB_FILE)
+        self.custody = CustodyLog(root / CUSTODY_FILE)
+        self.meta = self.store.meta()
+
+    # -- creation -------------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: Path, case_number: str, examiner: str, agency: str | None = None,
+             notes: str | None = None) -> "Case":
+        if root.exists() and any(root.iterdir()):
+            raise CaseError(f"{root}: folder exists and is not empty; a case needs a new or empty folder")
+        if not case_number.strip() or not examiner.strip():
+            raise UsageError("--case-number and --examiner must not be empty")
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "data").mkdir()
+        store = CaseStore(root / DB_FILE)
+        store.set_meta({"case_number": case_number, "examiner": examiner, "agency": agency or "",
+                        "notes": notes or "", "created": now_utc(), "created_by": f"evkit {__version__}"})
+        store.close()
+        (root / CUSTODY_FILE).touch()
+        case = cls(root)
+        with case.run("case-init", [], details={"case_number": case_number, "agency": agency or "", "notes": notes or ""}):
+            pass
+        return case
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Case":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def examiner(self) -> str:
+        return str(self.meta.get("examiner", ""))
+
+    # -- runs -----------------------------------------------------------------------------
+    def pending(self) -> dict[str, Any] | None:
+        marker = self.root / MARKER
+        if not marker.exists():
+            return None
+        try:
+            return json.loads(marker.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            return {"action": "unknown", "seq": None, "started": None, "key": None}
+
+    @contextmanager
+    def run(self, action: str, inputs: list[dict[str, Any]], key: str | None = None,
+            details: dict[str, Any] | None = None) -> Iterator[RunContext]:
+        """Bracket one command: marker, work, custody event, bag. ``key`` identifies resumable work."""
+        key = key or action
+        pending = self._roll_forward(self.pending())
+        last_seq, _ = self.custody.last()
+        if pending is not None:
+            if pending.get("key") != key:
+                raise CaseError(f"{self.root}: an interrupted run must be finished first: `{' '.join(pending.get('command') or [pending.get('action', '?')])}` "
+                                f"(started {pending.get('started')}); run that command again to resume it")
+            seq = last_seq + 1
+            self._restamp(pending.get("seq"), seq)
+        else:
+            seq = last_seq + 1
+        import sys
+
+        marker = {"action": action, "key": key, "seq": seq, "started": now_utc(), "command": sys.argv[:],
+                  "resuming": pending}
+        bag.atomic_write(self.root / MARKER, json.dumps(marker, ensure_ascii=False, indent=1))
+        ctx = RunContext(seq, action, pending, inputs, [], dict(details or {}))
+        yield ctx
+        if pending is not None:
+            ctx.details["resumed_interrupted_run_started"] = pending.get("started")
+        event = self.custody.append(action, self.examiner, ctx.inputs, ctx.outputs, ctx.details)
+        self._finish(event)
+
+    def _roll_forward(self, pending: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A run killed after its custody event was written only lacks its bookkeeping: finish it."""
+        if pending is None:
+            return None
+        events = self._events_after(self._db_last_seq())
+        for event in events:
+            if event.get("seq") == pending.get("seq") or pending.get("seq") is None:
+                self._finish(event)
+                return None
+        return pending
+
+    def _events_after(self, seq: int) -> list[dict[str, Any]]:
+        from evkit.case.custody import read_events
+
+        events, _ = read_events(self.custody.path)
+        return [e for e in events if isinstance(e.get("seq"), int) and e["seq"] > seq]
+
+    def _db_last_seq(self) -> int:
+        row = self.store.db.execute("SELECT max(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def _restamp(self, old: int | None, new: int) -> None:
+        if old is None or old == new:
+            return
+        with self.store.transaction() as db:
+            db.execute("UPDATE artefacts SET seq=? WHERE seq=?", (new, old))
+            db.execute("UPDATE outputs SET seq=? WHERE seq=?", (new, old))
+            db.execute("UPDATE evidence SET added_seq=? WHERE added_seq=?", (new, old))
+
+    def _finish(self, event: dict[str, Any]) -> None:
+        with self.store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO events(seq, time, action, hash) VALUES (?, ?, ?, ?)",
+                       (event["seq"], event["time"], event["action"], event["hash"]))
+        self.write_bag()
+        try:
+            (self.root / MARKER).unlink()
+        except FileNotFoundError:
+            pass
+
+    def write_bag(self) -> None:
+        rows = [(r[0], r[1], r[2], r[3]) for r in self.store.db.execute(
+            "SELECT stored_path, size, md5, sha256 FROM artefacts UNION ALL SELECT stored_path, size, md5, sha256 FROM outputs")]
+        m = self.meta
+        bag.write_bag(self.root, rows, {
+            "Source-Organization": m.get("agency", ""),
+            "Contact-Name": m.get("examiner", ""),
+            "External-Identifier": m.get("case_number", ""),
+            "External-Description": m.get("notes", ""),
+            "Case-Number": m.get("case_number", ""),
+            "Examiner": m.get("examiner", ""),
+            "Agency": m.get("agency", ""),
+            "Evkit-Version": __version__,
+        })
+
+    # -- queries --------------------------------------------------------------------------
+    def evidence(self, number: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM evidence" + (" WHERE number = ?" if number else "") + " ORDER BY id"
+        rows = [dict(r) for r in self.store.db.execute(sql, (number,) if number else ())]
+        if number and not rows:
+            known = ", ".join(r[0] for r in self.store.db.execute("SELECT number FROM evidence")) or "none"
+            raise CaseError(f"{self.root}: no evidence numbered {number!r} (known: {known})")
+        return rows

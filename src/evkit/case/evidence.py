@@ -1,0 +1,93 @@
+"""Registering evidence in a case, and re-checking after each run that it has not changed."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from evkit.case.bag import file_hashes
+from evkit.case.case import Case, CaseError
+from evkit.timefmt import iso_utc
+
+
+def evidence_files(src: Any) -> list[Path]:
+    """The files that make up an evidence item: every segment, parent or backing file."""
+    if src.media is not None:
+        return [Path(p) for p in src.media.segments]
+    return [src.path] if src.path.is_file() else []
+
+
+def fingerprint(files: list[Path]) -> list[dict[str, Any]]:
+    out = []
+    for p in files:
+        st = p.stat()
+        out.append({"name": p.name, "path": str(p.resolve()), "size": st.st_size,
+                    "mtime": iso_utc(int(st.st_mtime_ns // 10**9), st.st_mtime_ns % 10**9),
+                    "sha256": file_hashes(p)["sha256"]})
+    return out
+
+
+def add_evidence(case: Case, source: str, number: str, description: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Hash, verify and record one evidence item; re-adding the identical item changes nothing."""
+    from evkit.media_hash import hash_media
+    from evkit.sources.source import open_source
+
+    if not number.strip():
+        raise CaseError("--evidence-number must not be empty")
+    with open_source(source) as src:
+        files = fingerprint(evidence_files(src))
+        existing = case.store.db.execute("SELECT * FROM evidence WHERE number = ?", (number,)).fetchone()
+        if existing is not None:
+            if json.loads(existing["files"]) and [f["sha256"] for f in json.loads(existing["files"])] == [f["sha256"] for f in files]:
+                return {**dict(existing), "already_registered": True}
+            raise CaseError(f"{case.root}: evidence number {number!r} is already used for {existing['source_path']}")
+        inputs = [{"evidence_number": number, "source": str(Path(source).resolve()), "files": files}]
+        with case.run("evidence-add", inputs, key=f"evidence-add:{number}") as run:
+            info = src.info()
+            result = None
+            if src.media is not None or src.path.is_file():
+                result = hash_media(src, ["md5", "sha1", "sha256"], verify=True, progress=progress)
+            st = Path(source).stat()
+            row = {
+                "number": number, "description": description or "", "source_path": str(Path(source).resolve()),
+                "source_name": Path(source).name, "source_size": st.st_size,
+                "source_mtime": iso_utc(int(st.st_mtime_ns // 10**9), st.st_mtime_ns % 10**9),
+                "source_ctime": iso_utc(int(st.st_ctime_ns // 10**9), st.st_ctime_ns % 10**9),
+                "files": json.dumps(files), "format": info.get("container", {}).get("format", src.kind),
+                "kind": src.kind, "media_size": result.size if result else None, "info": json.dumps(info, default=str),
+                "stored_hashes": json.dumps(result.stored if result else {}),
+                "md5": result.hashes.get("md5") if result else None,
+                "sha1": result.hashes.get("sha1") if result else None,
+                "sha256": result.hashes.get("sha256") if result else None,
+                "verified": None if not result or result.verified is None else int(bool(result.verified)),
+                "chunk_errors": len(result.chunk_errors) if result and result.chunks_checked is not None else None,
+                "added_seq": run.seq,
+            }
+            with case.store.transaction() as db:
+                db.execute(f"INSERT INTO evidence({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+            run.outputs.append({"evidence_number": number, "md5": row["md5"], "sha1": row["sha1"], "sha256": row["sha256"],
+                                "media_size": row["media_size"], "stored_hashes": json.loads(row["stored_hashes"]),
+                                "verified": result.verified if result else None,
+                                "chunk_errors": result.chunk_errors if result else []})
+    return row
+
+
+def recheck(case: Case, numbers: list[str]) -> dict[str, str]:
+    """Re-hash every file of the named evidence items: ``unchanged`` or what changed."""
+    out = {}
+    for ev in case.evidence():
+        if ev["number"] not in numbers:
+            continue
+        problems = []
+        for f in json.loads(ev["files"]):
+            p = Path(f["path"])
+            if not p.exists():
+                problems.append(f"{f['name']} is missing")
+            elif os.stat(p).st_size != f["size"] or file_hashes(p)["sha256"] != f["sha256"]:
+                problems.append(f"{f['name']} CHANGED since it was added (sha256 differs)")
+        out[ev["number"]] = "; ".join(problems) if problems else "unchanged"
+    return out

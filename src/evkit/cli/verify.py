@@ -1,0 +1,45 @@
+"""``evkit verify``: re-hash a case folder and check its custody chain and signature."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from evkit.cli import common
+from evkit.errors import EXIT_MISMATCH
+
+
+def verify(
+    case: Annotated[Path, typer.Argument(help="Case folder.")],
+    public_key: Annotated[Optional[Path], typer.Option("--public-key", help="Check the signature with this key instead of the embedded one.")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List every file as matched, modified, missing or new; exit 0 only when all is intact."""
+    from evkit.case.verify import verify_case
+    from evkit.errors import UsageError
+
+    if not case.is_dir():
+        raise UsageError(f"{case}: no such case folder")
+    report = verify_case(case, public_key)
+    if json_out:
+        common.emit_json(report.as_dict())
+    else:
+        for f in report.files:
+            if f["status"] != "matched" or common.SETTINGS.verbose:
+                extra = " (from the interrupted run)" if f.get("interrupted_run") else ""
+                print(f"{f['status']:<9} {f['kind']:<8} {common.shown(f['path'])}{extra}")
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts().items()))
+        print(f"{counts}; custody log: {report.events} events")
+        if report.interrupted:
+            print(f"interrupted run: {report.interrupted.get('action')} started {report.interrupted.get('started')} "
+                  f"({' '.join(report.interrupted.get('command') or [])}); run it again to resume")
+        if report.signature:
+            state = "valid" if report.signature["valid"] else "INVALID"
+            print(f"signature: {state}, key {report.signature.get('fingerprint')}")
+        for p in report.problems:
+            print(f"problem: {common.shown(p)}")
+        print("case intact" if report.ok else "CASE NOT INTACT")
+    if not report.ok:
+        raise typer.Exit(EXIT_MISMATCH)
