@@ -66,13 +66,16 @@ def main(
 
 def _register() -> None:
     from evkit.cli import cat, hash as hash_cmd, info, ls
-    from evkit.cli import mount
+    from evkit.cli import case, extract, mount, verify
 
     app.command("info")(info.info)
     app.command("ls")(ls.ls)
     app.command("cat")(cat.cat)
     app.command("hash")(hash_cmd.hash_media)
     app.command("mount")(mount.mount)
+    app.add_typer(case.app, name="case")
+    app.command("extract")(extract.extract)
+    app.command("verify")(verify.verify)
 
 
 _register()
