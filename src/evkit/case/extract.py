@@ -96,6 +96,7 @@ class _Writer:
         self.pending_bytes = 0
         self.magic = _Magic()
         self.run_rows: list[tuple[str, str]] = []
+        self.run_bytes = 0
 
     def stored_path(self, e: Entry) -> tuple[str, bool]:
         rel = f"{self.base}/{safe_relpath(e.path)}"
@@ -139,6 +140,7 @@ class _Writer:
         self.pending.append(row)
         self.pending_bytes += size
         self.run_rows.append((rel, row[16]))
+        self.run_bytes += size
         if len(self.pending) >= BATCH_FILES or self.pending_bytes >= BATCH_BYTES:
             self.flush()
         return size
@@ -213,7 +215,7 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
                 w.flush()
             listing = hashlib.sha256("".join(f"{p}\t{h}\n" for p, h in sorted(w.run_rows)).encode()).hexdigest()
             run.outputs.append({"evidence_number": item["number"], "artefacts": len(w.run_rows),
-                                "bytes": sum(r[8] for r in []) or None, "listing_sha256": listing})
+                                "bytes": w.run_bytes, "listing_sha256": listing})
         result.evidence_recheck = recheck(case, [i["number"] for i in items])
         run.details["evidence_recheck"] = result.evidence_recheck
         run.details["already_extracted"] = result.already

@@ -1,8 +1,10 @@
 """Turning hostile in-evidence paths into safe, deterministic paths inside the case folder.
 
-Every component is kept readable where it is harmless and percent-encoded where it is not:
-control characters, bytes that are not UTF-8, ``% \\ : * ? " < > |`` (Windows), trailing dots and
-spaces, ``.``/``..`` and the reserved DOS device names (``CON``, ``aux.txt``...). Over-long
+Every component is kept readable where it is harmless and written ``=XX`` (the hex of each UTF-8
+byte, like quoted-printable) where it is not: control characters, bytes that are not UTF-8,
+``= % \\ : * ? " < > |`` (Windows), trailing dots and spaces, ``.``/``..`` and the reserved DOS
+device names (``CON``, ``aux.txt``...). ``=`` rather than ``%`` keeps BagIt manifests free of
+percent-encoding, which not every validator decodes. Over-long
 components are shortened with a hash of the full name. The original is always kept in the
 artefact record (``path`` and ``path_hex``), and the result never leaves the case folder.
 """
@@ -13,20 +15,20 @@ import hashlib
 import re
 
 MAX_COMPONENT = 200  # bytes; leaves room for collision suffixes under the usual 255-byte limit
-_UNSAFE = re.compile('[\\x00-\\x1f\\x7f%\\\\:*?"<>|\\udc80-\\udcff]')
+_UNSAFE = re.compile('[\\x00-\\x1f\\x7f=%\\\\:*?"<>|\\udc80-\\udcff]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$", re.IGNORECASE)
 
 
 def _pct(ch: str) -> str:
     o = ord(ch)
     if 0xDC80 <= o <= 0xDCFF:
-        return f"%{o - 0xDC00:02X}"
-    return "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+        return f"={o - 0xDC00:02X}"
+    return "".join(f"={b:02X}" for b in ch.encode("utf-8"))
 
 
 def safe_component(name: str) -> str:
     if name in ("", ".", ".."):
-        return "".join(_pct(c) for c in name) or "%00empty"
+        return "".join(_pct(c) for c in name) or "=00empty"
     out = _UNSAFE.sub(lambda m: _pct(m.group(0)), name)
     if _RESERVED.match(out):
         out = _pct(out[0]) + out[1:]
@@ -43,11 +45,11 @@ def safe_component(name: str) -> str:
 
 
 def safe_relpath(path: str) -> str:
-    """``/a/../b:c`` -> ``a/%2E%2E/b%3Ac``: a relative path with no way out of its folder."""
+    """``/a/../b:c`` -> ``a/=2E=2E/b=3Ac``: a relative path with no way out of its folder."""
     parts = path.split("/")
     if parts and parts[0] == "":
         parts = parts[1:]
-    return "/".join(safe_component(p) for p in parts) or "%00empty"
+    return "/".join(safe_component(p) for p in parts) or "=00empty"
 
 
 def with_suffix(relpath: str, token: str) -> str:
