@@ -12,10 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+DEMO := demo-case
+
 demo: $(STAMP)
 	$(BIN)/evkit info sample_images/mbr_fat32_ntfs.E01
 	$(BIN)/evkit hash sample_images/mbr_fat32_ntfs.E01 --verify
 	$(BIN)/evkit ls sample_images/mbr_fat32_ntfs.E01 -r --deleted
+	rm -rf $(DEMO)
+	$(BIN)/evkit case init $(DEMO) --case-number EVK-DEMO --examiner "Demo Examiner" --agency "evkit"
+	$(BIN)/evkit case add $(DEMO) sample_images/mbr_fat32_ntfs.E01 --evidence-number E1 --description "Sample MBR disk"
+	$(BIN)/evkit case add $(DEMO) sample_images/gpt_ext4.raw --evidence-number E2 --description "Sample GPT disk"
+	$(BIN)/evkit extract $(DEMO) --deleted || test $$? -eq 4
+	$(BIN)/evkit verify $(DEMO)
+	@echo "demo case written to $(DEMO)/"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -27,4 +36,4 @@ samples:
 	bash sample_images/generate.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) build *.egg-info src/*.egg-info $(DEMO)
