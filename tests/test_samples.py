@@ -123,7 +123,31 @@ def test_deleted_filter_and_bodyfile(samples: Path) -> None:
     assert deleted and all(r["deleted"] for r in deleted)
     allocated = [json.loads(l) for l in evkit("ls", "-r", "--json", "--allocated", image).stdout.splitlines()]
     assert allocated and not any(r["deleted"] for r in allocated)
-    body = evkit("ls", "-r", "--bodyfile", image, check=True).stdout.decode().splitlines()
+    lines = evkit("ls", "-r", "--bodyfile", image, check=True).stdout.decode().splitlines()
+    body = [line for line in lines if "($FILE_NAME)" not in line]
     assert len(body) == len(deleted) + len(allocated)
+    fn = [line for line in lines if "($FILE_NAME)" in line]
+    assert fn and all(line.split("|")[2].split("-")[1] == "48" for line in fn)
+    assert any(line.startswith("0|/vol3/Users/alice/Documents/notes.txt ($FILE_NAME)|70-48-") for line in fn)
     assert all(len(line.split("|")) == 11 for line in body)
     assert any(line.endswith("|0|0|0|0") is False and "(deleted)" in line for line in body)
+
+
+def test_ntfs_bodyfile_matches_fls(samples: Path) -> None:
+    """Every line `fls -r -m /` prints for the NTFS volume, $FILE_NAME lines included, is in ours.
+
+    Known differences: evkit also lists the base entry of system files that only have named
+    streams ($Secure, $Extend/$Quota...), and Debian's older TSK prints garbage times for $MFT.
+    """
+    import shutil
+    import subprocess
+
+    if shutil.which("fls") is None:
+        pytest.skip("sleuthkit's fls is not installed")
+    image = samples / "mbr_fat32_ntfs.raw"
+    theirs = set(subprocess.run(["fls", "-o", "69632", "-r", "-m", "/", str(image)], capture_output=True, check=True).stdout.decode().splitlines())
+    ours = {line.replace("|/vol3/", "|/", 1) for line in evkit("ls", "-r", "--bodyfile", str(image), "/vol3", check=True).stdout.decode().splitlines()}
+    missing = {line for line in theirs - ours if not line.startswith("0|/$MFT|")}
+    assert not missing
+    extra = ours - theirs
+    assert {line.split("|")[1] for line in extra} <= {"/$MFT", "/$Secure", "/$Extend/$ObjId", "/$Extend/$Quota", "/$Extend/$Reparse"}

@@ -47,6 +47,9 @@ def ls(
                     failures += 1
                     common.warn(error)
             if bodyfile:
+                fn = src.filename_entry(e)
+                if fn is not None:
+                    write(bodyfile_line(fn) + "\n")
                 write(bodyfile_line(e, hashes.get("md5")) + "\n")
             elif json_out and not hashes:
                 write(entry_json(e) + "\n")

@@ -112,6 +112,15 @@ class Source:
             e.path = f"/{mount.name}/{e.path}"
         return e
 
+    def filename_entry(self, entry: Entry) -> Entry | None:
+        """NTFS $FILE_NAME times of ``entry`` as a bodyfile-ready entry (None elsewhere)."""
+        mount, _ = self._split(entry.path)
+        finder = getattr(mount.fs, "filename_entry", None) if mount else None
+        fn = finder(entry) if finder else None
+        if fn is not None and mount is not None and mount.name and not fn.path.startswith("/" + mount.name + "/"):
+            fn.path = "/" + mount.name + fn.path
+        return fn
+
     def _volume_mount(self, volume: int | None) -> Mount:
         if not self.partitioned:
             return self.mounts[0]

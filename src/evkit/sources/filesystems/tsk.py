@@ -41,6 +41,16 @@ _META_UNALLOC = int(pytsk3.TSK_FS_META_FLAG_UNALLOC)
 _ATTR_DATA = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
 _ATTR_IDXROOT = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
 _ATTR_DEFAULT = int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT)
+_ATTR_FNAME = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_FNAME)
+_FILETIME_UNIX = 116444736000000000
+
+
+def _filetime(value: int) -> tuple[int, int]:
+    """Windows FILETIME (100 ns since 1601) as (unix seconds, nanoseconds)."""
+    if value < _FILETIME_UNIX:
+        return 0, 0
+    secs, rest = divmod(value - _FILETIME_UNIX, 10_000_000)
+    return secs, rest * 100
 
 FS_TYPES = {
     "TSK_FS_TYPE_NTFS": "ntfs",
@@ -160,7 +170,7 @@ class TskFileSystem(FileSystem):
             spath = f"{path}:{sname}"
             saddr = f"{inode}-{atype}-{aid}"
             out.append(Entry(
-                path=spath, name=f"{name}:{sname}", type="ads", size=asize, deleted=deleted,
+                path=spath, name=f"{name}:{sname}", type="ads" if atype == _ATTR_DATA else "other", size=asize, deleted=deleted,
                 locator=self._layer(spath, saddr), inode=inode, address=saddr,
                 mtime=entry.mtime, atime=entry.atime, ctime=entry.ctime, crtime=entry.crtime,
                 mtime_s=mt, atime_s=at, ctime_s=ct, crtime_s=cr, mode=entry.mode,
@@ -183,8 +193,50 @@ class TskFileSystem(FileSystem):
             return f, None
         return g, meta
 
+    def filename_entry(self, entry: Entry) -> Entry | None:
+        """NTFS only: the entry's $FILE_NAME timestamps as their own entry, as ``fls -m`` prints them.
+
+        The $FN times are set by the kernel and rarely touched by tools that alter the
+        $STANDARD_INFORMATION times, so timelines show both; TSK does not expose them through
+        pytsk3, so the attribute is read and decoded here.
+        """
+        if not self._ntfs or not isinstance(entry.ref, tuple) or entry.ref[2] >= 0:
+            return None
+        f = entry.ref[0]
+        best = None
+        for attr in f:
+            ai = attr.info
+            if int(ai.type) != _ATTR_FNAME:
+                continue
+            size = int(ai.size)
+            try:
+                raw = f.read_random(0, size, ai.type, int(ai.id))
+            except OSError:
+                continue
+            if len(raw) < 66:
+                continue
+            if best is None or raw[65] != 2:
+                best = (int(ai.id), size, raw)
+                if raw[65] != 2:
+                    break
+        if best is None:
+            return None
+        aid, size, raw = best
+        cr, mt, ct, at = (_filetime(v) for v in struct.unpack_from("<4Q", raw, 8))
+        addr = f"{entry.inode}-{_ATTR_FNAME}-{aid}"
+        return Entry(path=f"{entry.path} ($FILE_NAME)", name=f"{entry.name} ($FILE_NAME)", type=entry.type, size=size,
+                     deleted=entry.deleted, locator=self._layer(entry.path, addr), inode=entry.inode, address=addr,
+                     mtime=iso_utc(*mt), atime=iso_utc(*at), ctime=iso_utc(*ct), crtime=iso_utc(*cr),
+                     mtime_s=mt[0], atime_s=at[0], ctime_s=ct[0], crtime_s=cr[0], mode=entry.mode, uid=entry.uid,
+                     gid=entry.gid, name_type=entry.name_type, meta_type=entry.meta_type)
+
     def _ntfs_attributes(self, f: Any, inode: int, etype: str) -> tuple[str, list[tuple[str, int, int, int]]]:
-        """NTFS: the ``inode-type-id`` address of the default stream, and the named $DATA streams."""
+        """NTFS: the ``inode-type-id`` address of the default stream, and the named streams.
+
+        Named $DATA streams are alternate data streams (type ``ads``); named index roots other
+        than a folder's ``$I30`` (``$Secure:$SDH``, ``$Quota:$Q``...) are listed as ``other``,
+        as ``fls`` lists them.
+        """
         default_id = None
         streams = []
         for attr in f:
@@ -196,8 +248,12 @@ class TskFileSystem(FileSystem):
                     streams.append((names.decode(aname), atype, int(ai.id), int(ai.size)))
                 elif default_id is None:
                     default_id = (atype, int(ai.id))
-            elif atype == _ATTR_IDXROOT and default_id is None and etype == "dir":
-                default_id = (atype, int(ai.id))
+            elif atype == _ATTR_IDXROOT:
+                aname = ai.name
+                if aname and aname != b"$I30":
+                    streams.append((names.decode(aname), atype, int(ai.id), int(ai.size)))
+                elif default_id is None and etype == "dir":
+                    default_id = (atype, int(ai.id))
         address = f"{inode}-{default_id[0]}-{default_id[1]}" if default_id else str(inode)
         return address, streams
 
