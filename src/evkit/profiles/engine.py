@@ -1,0 +1,154 @@
+"""Running profiles over any source of the evidence layer.
+
+One walk of the source; each file is offered to the profiles whose names/paths match (or, with
+``hunt``, every SQLite file to every SQLite profile, recognised by schema alone). A matched file
+is hashed while it is read; parsers that need a real file (SQLite) get a scratch copy made with
+its ``-wal``/``-journal``/``-shm``, in a private temporary folder that is removed afterwards.
+A file that cannot be parsed becomes a :class:`FileProblem` and the run goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evkit import names
+from evkit.errors import EvkitError
+from evkit.profiles import parsers
+from evkit.profiles.model import Profile
+from evkit.profiles.parsers.common import convert_row
+from evkit.profiles.record import FileProblem, Record
+from evkit.sources.base import Entry
+
+SIDECARS = ("-wal", "-journal", "-shm")
+SQLITE_HEADER = b"SQLite format 3\x00"
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class Material:
+    """A matched evidence file, made readable for parsers."""
+
+    entry: Entry
+    sha256: str
+    path: Path | None
+    data: bytes | None
+    sidecars: list[Entry]
+
+
+def _copy(src: Any, e: Entry, dest: Path) -> str:
+    h = hashlib.sha256()
+    with src.open(e) as fh, open(dest, "wb") as out:
+        while chunk := fh.read(CHUNK):
+            h.update(chunk)
+            out.write(chunk)
+    return h.hexdigest()
+
+
+def _sidecars(src: Any, e: Entry) -> list[Entry]:
+    from evkit.errors import NotFound
+
+    found = []
+    for suffix in SIDECARS:
+        try:
+            side = src.lookup(e.path + suffix)
+        except (NotFound, EvkitError):
+            continue
+        if side.type == "file" and not side.deleted:
+            found.append(side)
+    return found
+
+
+@contextmanager
+def materialize(src: Any, e: Entry, on_disk: bool, scratch: Path) -> Iterator[Material]:
+    if not on_disk:
+        h = hashlib.sha256()
+        buf = io.BytesIO()
+        with src.open(e) as fh:
+            while chunk := fh.read(CHUNK):
+                h.update(chunk)
+                buf.write(chunk)
+        yield Material(e, h.hexdigest(), None, buf.getvalue(), [])
+        return
+    folder = Path(tempfile.mkdtemp(prefix="evkit-", dir=scratch))
+    try:
+        dest = folder / "db"
+        digest = _copy(src, e, dest)
+        sides = _sidecars(src, e)
+        for side in sides:
+            _copy(src, side, folder / ("db" + side.name[len(e.name):]))
+        yield Material(e, digest, dest, None, sides)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _head(src: Any, e: Entry) -> bytes:
+    try:
+        with src.open(e) as fh:
+            return fh.read(16)
+    except (EvkitError, OSError):
+        return b""
+
+
+def run_profiles(src: Any, profiles: list[Profile], hunt: bool = False, include_deleted: bool = False,
+                 scratch: Path | None = None) -> Iterator[Record | FileProblem]:
+    """Every record the profiles find in ``src``, with the per-file problems in between."""
+    scratch_root = Path(tempfile.mkdtemp(prefix="evkit-scratch-", dir=scratch))
+    try:
+        for e in src.walk("/", recursive=True):
+            if e.type != "file" or (e.deleted and not include_deleted) or e.name.endswith(SIDECARS):
+                continue
+            yield from parse_entry(src, e, profiles, hunt, scratch_root)
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
+
+
+def parse_entry(src: Any, e: Entry, profiles: list[Profile], hunt: bool, scratch_root: Path) -> Iterator[Record | FileProblem]:
+    """The records of one file: profiles whose name patterns match, plus SQLite profiles when hunting."""
+    shown = names.escape(e.path)
+    shown_name = names.escape(e.name)
+    matched = [p for p in profiles if p.matches_name(shown, shown_name)]
+    hunted: list[Profile] = []
+    if hunt and e.size >= 512 and _head(src, e) == SQLITE_HEADER:
+        hunted = [p for p in profiles if p.parser == "sqlite" and p not in matched]
+    if not matched and not hunted:
+        return
+    candidates = matched + hunted
+    on_disk = any(parsers.get(p.parser).NEEDS_FILE for p in candidates)
+    try:
+        with materialize(src, e, on_disk, scratch_root) as m:
+            for p in candidates:
+                yield from _apply(p, m, shown, name_matched=p in matched)
+    except EvkitError as exc:
+        yield FileProblem(candidates[0].id, e.locator, shown, f"cannot read the file: {exc}")
+
+
+def _apply(p: Profile, m: Material, shown: str, name_matched: bool) -> Iterator[Record | FileProblem]:
+    parser = parsers.get(p.parser)
+    target: Any = m.path if m.path is not None and parser.NEEDS_FILE else io.BytesIO(m.data or b"") if m.data is not None else m.path
+    try:
+        if not parser.identify(p, target):
+            if name_matched and p.identify:
+                yield FileProblem(p.id, m.entry.locator, shown, "name matches but the content is not recognised (unexpected schema or format)")
+            return
+        if hasattr(target, "seek"):
+            target.seek(0)
+        for artifact, row, raw in parser.parse(p, target):
+            art = p.artifacts[artifact]
+            data, timestamp = convert_row(art, raw)
+            yield Record(p.id, p.version, artifact, timestamp, m.entry.locator, m.sha256, shown, row, data)
+    except Exception as exc:  # a parser meeting hostile input must not stop the run; the file is reported
+        yield FileProblem(p.id, m.entry.locator, shown, f"{type(exc).__name__}: {exc}")
+
+
+def scratch_dir() -> Path | None:
+    value = os.environ.get("EVKIT_SCRATCH")
+    return Path(value) if value else None

@@ -1,0 +1,129 @@
+"""Finding, reading and validating profiles; every error names the file, the line and the field.
+
+Built-in profiles ship inside the package (the repository's ``profiles/`` folder); examiners add
+folders with ``--profiles DIR`` or the ``EVKIT_PROFILES`` variable (``:``-separated). A later
+folder's profile replaces a built-in one with the same id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evkit.errors import UsageError
+from evkit.profiles.model import Profile, build
+
+
+class ProfileError(UsageError):
+    def __init__(self, file: Path | str, line: int | None, field: str, message: str) -> None:
+        self.file, self.line, self.field = str(file), line, field
+        where = f"{file}:{line}" if line else str(file)
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("evkit.profiles").joinpath("schema.json").read_text(encoding="utf-8"))
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("evkit._builtin_profiles")))
+
+
+def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value
+            out[path + (k,)] = key.start_mark.line + 1
+            _lines(value, path + (k,), out)
+            out[path + (k,)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, path + (i,), out)
+
+
+def load_file(path: Path) -> Profile:
+    """Parse and validate one profile file."""
+    import jsonschema
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise ProfileError(path, None, "", f"cannot read: {exc}") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise ProfileError(path, mark.line + 1 if mark else None, "", f"malformed YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ProfileError(path, None, "", f"malformed YAML: {exc}") from exc
+    if not isinstance(data, dict) or node is None:
+        raise ProfileError(path, 1, "", "a profile must be a YAML mapping")
+    lines: dict[tuple[Any, ...], int] = {}
+    _lines(node, (), lines)
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        err = errors[0]
+        where = tuple(err.absolute_path)
+        line = next((lines[where[:i]] for i in range(len(where), -1, -1) if where[:i] in lines), None)
+        field = ".".join(str(p) for p in where) or "(top level)"
+        raise ProfileError(path, line, field, err.message)
+    _check_references(path, data, lines)
+    return build(data, path)
+
+
+def _check_references(path: Path, data: dict[str, Any], lines: dict[tuple[Any, ...], int]) -> None:
+    """What the schema cannot say: each parser's artifacts need their own keys."""
+    for name, art in data["artifacts"].items():
+        where = ("artifacts", name)
+        if data["parser"] == "sqlite" and not art.get("queries"):
+            raise ProfileError(path, lines.get(where), f"artifacts.{name}.queries", "a sqlite profile needs at least one query per artifact")
+        if data["parser"] == "text" and not art.get("pattern"):
+            raise ProfileError(path, lines.get(where), f"artifacts.{name}.pattern", "a text profile needs a regular expression")
+        if art.get("pattern"):
+            import re
+
+            try:
+                re.compile(art["pattern"])
+            except re.error as exc:
+                raise ProfileError(path, lines.get(where + ("pattern",)), f"artifacts.{name}.pattern", f"invalid regular expression: {exc}") from exc
+        time_col = (art.get("timeline") or {}).get("time")
+        if time_col and art.get("columns") and time_col not in art["columns"]:
+            raise ProfileError(path, lines.get(where + ("timeline", "time")), f"artifacts.{name}.timeline.time",
+                               f"names column {time_col!r}, which is not declared under columns")
+
+
+def search_dirs(extra: list[str] | None = None) -> list[Path]:
+    dirs = [builtin_dir()]
+    env = os.environ.get("EVKIT_PROFILES", "")
+    dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    dirs += [Path(p) for p in extra or []]
+    return dirs
+
+
+def load_all(extra: list[str] | None = None) -> dict[str, Profile]:
+    """Every profile by id; a missing user folder is a usage error, never silently skipped."""
+    profiles: dict[str, Profile] = {}
+    for d in search_dirs(extra):
+        if not d.is_dir():
+            raise UsageError(f"{d}: profile folder not found")
+        for f in sorted(d.glob("*.y*ml")):
+            p = load_file(f)
+            profiles[p.id] = p
+    return profiles
+
+
+def select(profiles: dict[str, Profile], ids: list[str] | None) -> list[Profile]:
+    if not ids:
+        return list(profiles.values())
+    missing = [i for i in ids if i not in profiles]
+    if missing:
+        raise UsageError(f"unknown profile(s): {', '.join(missing)} (see `evkit profiles list`)")
+    return [profiles[i] for i in ids]

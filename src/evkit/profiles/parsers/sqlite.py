@@ -1,0 +1,96 @@
+"""SQLite databases, read from a scratch copy made together with their ``-wal``/``-journal``.
+
+The scratch copy is opened normally so SQLite applies the WAL to it: rows that live only in
+the WAL are included, and the evidence itself is never opened by SQLite at all. Text that is
+not UTF-8 is kept (surrogate escapes, shown ``\\xNN``) instead of stopping the database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from evkit.profiles.model import Artifact, Profile, Query
+
+NEEDS_FILE = True
+HEADER = b"SQLite format 3\x00"
+
+
+class ParseError(Exception):
+    """A database that cannot be read: its message is shown per file and the run goes on."""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head != HEADER:
+        raise ParseError("not a SQLite 3 database (SQLCipher-encrypted, corrupt or another format)")
+    con = sqlite3.connect(path, isolation_level=None)
+    con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def schema(con: sqlite3.Connection) -> dict[str, set[str]]:
+    tables: dict[str, set[str]] = {}
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"):
+        cols = {r[1] for r in con.execute(f'PRAGMA table_info("{name.replace(chr(34), chr(34) * 2)}")')}
+        tables[name] = cols
+    return tables
+
+
+def _has(tables: dict[str, set[str]], required: dict[str, list[str]]) -> bool:
+    return all(t in tables and set(cols) <= tables[t] for t, cols in required.items())
+
+
+def identify(profile: Profile, path: Path) -> bool:
+    try:
+        con = _connect(path)
+    except (ParseError, OSError, sqlite3.Error):
+        return False
+    try:
+        tables = schema(con)
+    except sqlite3.Error:
+        return False
+    finally:
+        con.close()
+    ident = profile.identify
+    if ident.get("tables") and not _has(tables, ident["tables"]):
+        return False
+    if ident.get("any_tables") and not any(t in tables for t in ident["any_tables"]):
+        return False
+    return True
+
+
+def choose(art: Artifact, tables: dict[str, set[str]]) -> Query | None:
+    """The first query whose tables and columns exist: app schemas change across versions."""
+    return next((q for q in art.queries if _has(tables, q.requires)), None)
+
+
+def parse(profile: Profile, path: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    try:
+        con = _connect(path)
+        tables = schema(con)
+    except sqlite3.DatabaseError as exc:
+        raise ParseError(f"database is corrupt or encrypted: {exc}") from exc
+    try:
+        for art in profile.artifacts.values():
+            query = choose(art, tables)
+            if query is None:
+                continue
+            try:
+                cursor = con.execute(query.sql)
+            except sqlite3.Error as exc:
+                raise ParseError(f"artifact {art.name}: query failed: {exc}") from exc
+            table = art.table or next(iter(query.requires), None)
+            try:
+                for index, row in enumerate(cursor):
+                    raw = dict(zip(row.keys(), tuple(row)))
+                    rowid = raw.pop("_rowid", None)
+                    yield art.name, {"table": table, "rowid": rowid} if rowid is not None else {"table": table, "index": index}, raw
+            except sqlite3.DatabaseError as exc:
+                raise ParseError(f"artifact {art.name}: database damaged while reading rows: {exc}") from exc
+    finally:
+        con.close()
