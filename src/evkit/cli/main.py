@@ -66,7 +66,7 @@ def main(
 
 def _register() -> None:
     from evkit.cli import cat, hash as hash_cmd, info, ls
-    from evkit.cli import case, extract, mount, verify
+    from evkit.cli import case, extract, mount, parse, profiles, verify
 
     app.command("info")(info.info)
     app.command("ls")(ls.ls)
@@ -76,6 +76,8 @@ def _register() -> None:
     app.add_typer(case.app, name="case")
     app.command("extract")(extract.extract)
     app.command("verify")(verify.verify)
+    app.command("parse")(parse.parse)
+    app.add_typer(profiles.app, name="profiles")
 
 
 _register()
