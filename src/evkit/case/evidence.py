@@ -30,6 +30,32 @@ def fingerprint(files: list[Path]) -> list[dict[str, Any]]:
     return out
 
 
+def folder_digest(root: Path) -> dict[str, Any]:
+    """A folder's fingerprint: SHA-256 over the sorted ``path<TAB>size<TAB>sha256`` lines of its files.
+
+    A folder has no single media stream; this digest plays that role, so a changed, added or
+    removed file is caught by the re-check after each run. Symlinks are recorded, not followed.
+    """
+    import hashlib
+
+    lines = []
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            rel = p.relative_to(root).as_posix().encode("utf-8", "surrogateescape").hex()
+            if p.is_symlink():
+                lines.append(f"{rel}\tlink\t{os.readlink(p)}")
+                continue
+            size = p.stat().st_size
+            total += size
+            lines.append(f"{rel}\t{size}\t{file_hashes(p)['sha256']}")
+    digest = hashlib.sha256("\n".join(sorted(lines)).encode("utf-8", "surrogateescape")).hexdigest()
+    return {"name": root.name, "path": str(root.resolve()), "kind": "folder", "files": len(lines), "size": total,
+            "sha256": digest}
+
+
 def add_evidence(case: Case, source: str, number: str, description: str | None = None,
                  progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Hash, verify and record one evidence item; re-adding the identical item changes nothing."""
@@ -39,7 +65,7 @@ def add_evidence(case: Case, source: str, number: str, description: str | None =
     if not number.strip():
         raise CaseError("--evidence-number must not be empty")
     with open_source(source) as src:
-        files = fingerprint(evidence_files(src))
+        files = fingerprint(evidence_files(src)) if src.path.is_file() or src.media is not None else [folder_digest(src.path)]
         existing = case.store.db.execute("SELECT * FROM evidence WHERE number = ?", (number,)).fetchone()
         if existing is not None:
             if json.loads(existing["files"]) and [f["sha256"] for f in json.loads(existing["files"])] == [f["sha256"] for f in files]:
@@ -62,7 +88,7 @@ def add_evidence(case: Case, source: str, number: str, description: str | None =
                 "stored_hashes": json.dumps(result.stored if result else {}),
                 "md5": result.hashes.get("md5") if result else None,
                 "sha1": result.hashes.get("sha1") if result else None,
-                "sha256": result.hashes.get("sha256") if result else None,
+                "sha256": result.hashes.get("sha256") if result else files[0]["sha256"],
                 "verified": None if not result or result.verified is None else int(bool(result.verified)),
                 "chunk_errors": len(result.chunk_errors) if result and result.chunks_checked is not None else None,
                 "added_seq": run.seq,
@@ -87,6 +113,9 @@ def recheck(case: Case, numbers: list[str]) -> dict[str, str]:
             p = Path(f["path"])
             if not p.exists():
                 problems.append(f"{f['name']} is missing")
+            elif f.get("kind") == "folder":
+                if folder_digest(p)["sha256"] != f["sha256"]:
+                    problems.append(f"folder {f['name']} CHANGED since it was added (a file was changed, added or removed)")
             elif os.stat(p).st_size != f["size"] or file_hashes(p)["sha256"] != f["sha256"]:
                 problems.append(f"{f['name']} CHANGED since it was added (sha256 differs)")
         out[ev["number"]] = "; ".join(problems) if problems else "unchanged"

@@ -83,7 +83,9 @@ def matches(path: str, globs: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(low, g.lower()) for g in globs)
 
 
-class _Writer:
+class ArtefactWriter:
+    """Copies entries into ``data/<evidence>/`` and records them as artefacts, in synced batches."""
+
     def __init__(self, case: Case, evidence: dict[str, Any], seq: int) -> None:
         self.case = case
         self.ev = evidence
@@ -176,7 +178,7 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
     result = ExtractResult()
     with case.run("extract", inputs, key=key, details={"globs": globs, "deleted": deleted}) as run:
         for item in items:
-            w = _Writer(case, item, run.seq)
+            w = ArtefactWriter(case, item, run.seq)
             sidecars: dict[str, Entry] = {}
             mains: dict[str, str] = {}
             with open_source(item["source_path"]) as src:

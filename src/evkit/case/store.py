@@ -60,6 +60,26 @@ MIGRATIONS: list[str] = [
         seq INTEGER NOT NULL, kind TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        evidence_id INTEGER NOT NULL REFERENCES evidence(id),
+        artefact_id INTEGER NOT NULL REFERENCES artefacts(id),  -- the hashed source file in the bag
+        profile TEXT NOT NULL, profile_version TEXT NOT NULL, artifact TEXT NOT NULL,
+        timestamp TEXT,                 -- UTC ISO-8601 with Z, or NULL
+        locator TEXT NOT NULL, source_sha256 TEXT NOT NULL,
+        row_table TEXT, row_id INTEGER, row_index INTEGER,
+        data TEXT NOT NULL,             -- JSON: converted columns with their raw values beside them
+        seq INTEGER NOT NULL
+    );
+    CREATE INDEX records_by_artifact ON records(profile, artifact);
+    CREATE INDEX records_by_time ON records(timestamp);
+    CREATE TABLE parsed (              -- a (file, profile) pair whose records are complete
+        artefact_id INTEGER NOT NULL REFERENCES artefacts(id), profile TEXT NOT NULL,
+        records INTEGER NOT NULL, problem TEXT, seq INTEGER NOT NULL,
+        PRIMARY KEY (artefact_id, profile)
+    );
+    """,
 ]
 
 

@@ -53,7 +53,7 @@ def _copy(src: Any, e: Entry, dest: Path) -> str:
     return h.hexdigest()
 
 
-def _sidecars(src: Any, e: Entry) -> list[Entry]:
+def find_sidecars(src: Any, e: Entry) -> list[Entry]:
     from evkit.errors import NotFound
 
     found = []
@@ -82,7 +82,7 @@ def materialize(src: Any, e: Entry, on_disk: bool, scratch: Path) -> Iterator[Ma
     try:
         dest = folder / "db"
         digest = _copy(src, e, dest)
-        sides = _sidecars(src, e)
+        sides = find_sidecars(src, e)
         for side in sides:
             _copy(src, side, folder / ("db" + side.name[len(e.name):]))
         yield Material(e, digest, dest, None, sides)

@@ -59,7 +59,9 @@ def load_file(path: Path) -> Profile:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        # At the end of the file the problem is wherever the unclosed thing was opened.
+        at_end = bool(exc.problem and "stream end" in exc.problem and exc.context_mark)
+        mark = exc.context_mark if at_end else exc.problem_mark
         raise ProfileError(path, mark.line + 1 if mark else None, "", f"malformed YAML: {exc.problem}") from exc
     except yaml.YAMLError as exc:
         raise ProfileError(path, None, "", f"malformed YAML: {exc}") from exc
