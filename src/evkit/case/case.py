@@ -119,6 +119,7 @@ class Case:
         bag.atomic_write(self.root / MARKER, json.dumps(marker, ensure_ascii=False, indent=1))
         ctx = RunContext(seq, action, pending, inputs, [], dict(details or {}))
         yield ctx
+        ctx.details["started"] = marker["started"]
         if pending is not None:
             ctx.details["resumed_interrupted_run_started"] = pending.get("started")
         event = self.custody.append(action, self.examiner, ctx.inputs, ctx.outputs, ctx.details)

@@ -66,7 +66,8 @@ def main(
 
 def _register() -> None:
     from evkit.cli import cat, hash as hash_cmd, info, ls
-    from evkit.cli import case, extract, mount, parse, profiles, verify
+    from evkit.cli import case, extract, mount, parse, profiles, run, verify
+    from evkit.cli import export
 
     app.command("info")(info.info)
     app.command("ls")(ls.ls)
@@ -78,6 +79,8 @@ def _register() -> None:
     app.command("verify")(verify.verify)
     app.command("parse")(parse.parse)
     app.add_typer(profiles.app, name="profiles")
+    app.command("run")(run.run)
+    app.command("export")(export.export)
 
 
 _register()
