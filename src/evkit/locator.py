@@ -6,7 +6,7 @@ Like a dfVFS path spec, but one line of text meant for manifests and report rows
 
 Each layer is ``kind:value``; a volume layer adds ``@<byte offset>``; a filesystem layer ends in
 ``#<address>`` (TSK's ``inode[-type-id]``). Values are percent-encoded for ``%``, ``>``, ``#``,
-``@``, control characters and bytes that are not UTF-8, so the text always parses back to the
+``@``, control characters (C0, C1, U+2028/U+2029) and bytes that are not UTF-8, so the text parses back to the
 same layers and two different entries never share a locator.
 """
 
@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from evkit import names
 
 SEPARATOR = " > "
-_ENCODE = re.compile(r"[%>#@\x00-\x1f\x7f\udc80-\udcff]")
+# C1 controls and U+2028/U+2029 too: they are line breaks to some readers, and a locator is one line.
+_ENCODE = re.compile(r"[%>#@\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]")
 _DECODE = re.compile(r"%([0-9A-Fa-f]{2})")
-_LAYER = re.compile(r"^(?P<kind>[a-z0-9_]+):(?P<value>[^@#]*)(?:@(?P<offset>\d+))?(?:#(?P<address>[^#]+))?$")
+_LAYER = re.compile(r"^(?P<kind>[a-z0-9_]+):(?P<value>[^@#]*)(?:@(?P<offset>\d+))?(?:#(?P<address>[^#]*))?$")
 
 
 def quote(value: str) -> str:
@@ -30,7 +31,9 @@ def quote(value: str) -> str:
 
     def sub(m: re.Match[str]) -> str:
         o = ord(m.group(0))
-        return f"%{o - 0xDC00:02X}" if o >= 0xDC80 else f"%{o:02X}"
+        if 0xDC80 <= o <= 0xDCFF:
+            return f"%{o - 0xDC00:02X}"
+        return "".join(f"%{b:02X}" for b in m.group(0).encode("utf-8"))
 
     return _ENCODE.sub(sub, value)
 

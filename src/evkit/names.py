@@ -1,9 +1,10 @@
 """Names read from evidence: kept losslessly, shown escaped.
 
 Internally a name is a ``str`` decoded with ``surrogateescape``, so bytes that are not UTF-8
-survive a round trip. For display and JSON, each such byte and every control character is
-written ``\\xNN`` and a backslash ``\\\\``: the shown form is printable, unambiguous, and turned
-back into the exact bytes by :func:`unescape`.
+survive a round trip. For display and JSON, each such byte, every control character (C0, C1)
+and the invisible or line-breaking characters listed below are written ``\\xNN`` (one per UTF-8
+byte) and a backslash ``\\\\``: the shown form is printable, unambiguous, and turned back into
+the exact bytes by :func:`unescape`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from __future__ import annotations
 import re
 
 _UNESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2})")
-_NEEDS_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f\\\\\udc80-\udcff]")
+# Also escaped: characters that break a line to some readers (U+2028, U+2029) and invisible or
+# direction-changing ones that make two names look alike or a name look like another
+# ("invoice\u202egpj.exe" shows as "invoiceexe.jpg").
+_INVISIBLE = "\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff"
+_NEEDS_ESCAPE = re.compile(f"[\x00-\x1f\x7f-\x9f\\\\\udc80-\udcff{_INVISIBLE}]")
 
 
 def decode(raw: bytes) -> str:
@@ -35,7 +40,7 @@ def escape(name: str) -> str:
             out.append(f"\\x{o - 0xDC00:02x}")
         elif o < 0x20 or o == 0x7F:
             out.append(f"\\x{o:02x}")
-        elif 0x80 <= o < 0xA0:
+        elif 0x80 <= o < 0xA0 or (o >= 0x600 and _NEEDS_ESCAPE.match(ch)):
             out.append("".join(f"\\x{b:02x}" for b in ch.encode("utf-8")))
         else:
             out.append(ch)

@@ -26,6 +26,12 @@ class VhdMedia(LibyalMedia):
         }
 
 
+class VhdxMedia(VhdMedia):
+    """A VHDX (Hyper-V, 2012+) disk: same decoder, reported under its own name."""
+
+    format = "vhdx"
+
+
 class Vhd(Container):
     name = "vhd"
 
@@ -67,7 +73,9 @@ class Vhd(Container):
             current = parent
         for child, parent_handle in zip(chain, chain[1:]):
             child.set_parent(parent_handle)
-        return VhdMedia(path, segments, chain[0], keep=chain[1:])
+        with open(path, "rb") as fh:
+            cls_media = VhdxMedia if fh.read(8) == b"vhdxfile" else VhdMedia
+        return cls_media(path, segments, chain[0], keep=chain[1:])
 
 
 def _find_parent(child: Path, recorded: str | None) -> Path | None:

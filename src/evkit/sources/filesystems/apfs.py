@@ -6,6 +6,7 @@ Each APFS volume is one filesystem; an encrypted (locked) volume is reported, no
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,8 +17,13 @@ from evkit.sources.base import Entry, FileSystem, ReadAtStream
 
 APFS_MAGIC_OFFSET = 32
 APFS_MAGIC = b"NXSB"
+ROOT_INODE = 2
 _S_IFMT = 0o170000
 _TYPES = {0o040000: "dir", 0o100000: "file", 0o120000: "link"}
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFD", name).casefold()
 
 
 def _ts(ns: int | None) -> tuple[str | None, int]:
@@ -88,11 +94,14 @@ class ApfsFileSystem(FileSystem):
         return {"type": "apfs", "label": self._volume.get_name(), "volume_identifier": self._volume.get_identifier()}
 
     def _entry(self, fe: Any, parent: str) -> Entry:
-        name = names.decode(fe.get_name().encode("utf-8", "surrogateescape")) if fe.get_name() else ""
+        """The entry of ``fe``, a child of folder ``parent``; the root (inode 2, whose own name is
+        "root") is ``/``."""
+        ident = int(fe.get_identifier())
+        raw_name = fe.get_name() or ""
+        name = "" if ident == ROOT_INODE else names.decode(raw_name.encode("utf-8", "surrogateescape"))
         path = f"{parent.rstrip('/')}/{name}" if name else "/"
         mode = fe.get_file_mode() or 0
         etype = _TYPES.get(mode & _S_IFMT, "other")
-        ident = int(fe.get_identifier())
         mt, mts = _ts(fe.get_modification_time_as_integer())
         at, ats = _ts(fe.get_access_time_as_integer())
         ct, cts = _ts(fe.get_inode_change_time_as_integer())
@@ -119,24 +128,60 @@ class ApfsFileSystem(FileSystem):
                 if recursive and child.type == "dir":
                     stack.append((child.ref, child_path))
 
+    @staticmethod
+    def _child(fe: Any, part: str) -> Any:
+        """The entry named ``part`` in folder ``fe``, or None.
+
+        libfsapfs 20260921 answers a name that is not there with the folder itself, so the answer
+        is checked: another inode, and the name asked for (up to case and Unicode normalisation,
+        which APFS may ignore). A name that is not valid UTF-8 cannot exist on APFS."""
+        try:
+            part.encode("utf-8")
+            nxt = fe.get_sub_file_entry_by_name(part)
+        except (UnicodeEncodeError, OSError):
+            return None
+        if nxt is None or int(nxt.get_identifier()) == int(fe.get_identifier()):
+            return None
+        return nxt if _fold(nxt.get_name() or "") == _fold(part) else None
+
     def lookup(self, path: str) -> Entry:
         parts = [p for p in path.split("/") if p]
         fe = self._volume.get_root_directory()
         current = "/"
         for part in parts:
-            nxt = fe.get_sub_file_entry_by_name(part)
+            nxt = self._child(fe, part)
             if nxt is None:
                 raise NotFound(f"{names.escape(current.rstrip('/') + '/' + part)}: no such file in {self.locator}")
             fe = nxt
-            current = f"{current.rstrip('/')}/{part}"
-        parent = current.rsplit("/", 1)[0] or "/"
-        return self._entry(fe, parent) if parts else self._entry(fe, "")
+            real = names.decode((nxt.get_name() or part).encode("utf-8", "surrogateescape"))
+            current = f"{current.rstrip('/')}/{real}"
+        return self._entry(fe, current.rsplit("/", 1)[0] or "/")
 
     def by_inode(self, inode: int, stream: str | None = None) -> Entry:
-        fe = self._volume.get_file_entry_by_identifier(inode)
+        try:
+            fe = self._volume.get_file_entry_by_identifier(inode)
+        except OSError:
+            fe = None
         if fe is None:
             raise NotFound(f"inode {inode}: not found in {self.locator}")
-        return self._entry(fe, "")
+        return self._entry(fe, self._parent_path(fe))
+
+    def _parent_path(self, fe: Any) -> str:
+        """The path of the folder holding ``fe``, from the parent identifiers up to the root."""
+        parts: list[str] = []
+        current = fe
+        for _ in range(4096):
+            parent_id = int(current.get_parent_identifier() or 0)
+            if int(current.get_identifier()) == ROOT_INODE or parent_id in (0, 1, ROOT_INODE):
+                break
+            try:
+                current = self._volume.get_file_entry_by_identifier(parent_id)
+            except OSError:
+                current = None
+            if current is None:
+                return "/$OrphanFiles"
+            parts.append(names.decode((current.get_name() or "").encode("utf-8", "surrogateescape")))
+        return "/" + "/".join(reversed(parts))
 
     def open(self, entry: Entry) -> io.RawIOBase:
         fe = entry.ref

@@ -47,7 +47,12 @@ class ArchiveTree(FileSystem):
         if existing is not None:
             if etype == "dir" and existing.type == "dir":
                 return
-            name = f"{name} (duplicate member {index})"
+            base = name
+            name = f"{base} (duplicate member {index})"
+            n = 1
+            while f"{parent}/{name}" in self._entries:  # a member may itself be called "x (duplicate member N)"
+                n += 1
+                name = f"{base} (duplicate member {index}, {n})"
             path = f"{parent}/{name}"
         e = Entry(path=path, name=name, type=etype, size=size if etype != "dir" else 0, deleted=False,
                   locator=self.entry_locator("member", path, str(index)), inode=index,
@@ -56,7 +61,14 @@ class ArchiveTree(FileSystem):
         self._insert(parent, e)
 
     def _ensure_dir(self, parent: str, part: str) -> str:
+        """The folder ``part`` of ``parent``; when a member that is not a folder already has that
+        name (a file ``a`` and a member ``a/b``), the folder is ``a (folder)`` so both stay listed."""
         path = f"{parent}/{part}"
+        n = 1
+        while (existing := self._entries.get(path)) is not None and existing.type != "dir":
+            n += 1
+            path = f"{parent}/{part} (folder)" if n == 2 else f"{parent}/{part} (folder {n})"
+        part = path.rsplit("/", 1)[1]
         if path not in self._entries:
             self._insert(parent, Entry(path=path, name=part, type="dir", size=0, deleted=False,
                                        locator=self.entry_locator("member", path)))
@@ -99,4 +111,81 @@ class ArchiveTree(FileSystem):
     def open(self, entry: Entry) -> io.RawIOBase:
         if entry.type != "file" or entry.ref is None:
             raise NotFound(f"{names.escape(entry.path)} is a {entry.type}, not a file")
-        return self._opener(entry.ref)
+        where = f"{self.locator}: member {names.escape(entry.path)}"
+        try:
+            return MemberStream(self._opener(entry.ref), where)
+        except _DECODE_ERRORS as exc:
+            raise EvidenceError(where, f"cannot be read: {_reason(exc)}") from exc
+
+
+def _decode_errors() -> tuple[type[BaseException], ...]:
+    import lzma
+    import tarfile
+    import zipfile
+    import zlib
+
+    return (zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError,
+            NotImplementedError, RuntimeError)
+
+
+_DECODE_ERRORS = _decode_errors()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().replace("\n", " ")
+    return text or exc.__class__.__name__
+
+
+class MemberStream(io.RawIOBase):
+    """A member's content stream whose decoding errors (bad CRC, truncated or corrupt compressed
+    data) surface as :class:`EvidenceError`, the one-line error the CLI prints, not a traceback."""
+
+    def __init__(self, inner: Any, where: str) -> None:
+        self._inner = inner
+        self._where = where
+
+    def _fail(self, exc: BaseException) -> EvidenceError:
+        return EvidenceError(self._where, f"content cannot be read: {_reason(exc)}")
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        try:
+            return bool(self._inner.seekable())
+        except _DECODE_ERRORS:
+            return False
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return self._inner.read(-1 if size is None else size)
+        except EvidenceError:
+            raise
+        except _DECODE_ERRORS as exc:
+            raise self._fail(exc) from exc
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return int(self._inner.seek(offset, whence))
+        except EvidenceError:
+            raise
+        except _DECODE_ERRORS as exc:
+            raise self._fail(exc) from exc
+
+    def tell(self) -> int:
+        return int(self._inner.tell())
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        except _DECODE_ERRORS:
+            pass
+        super().close()

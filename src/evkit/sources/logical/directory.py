@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -36,11 +37,15 @@ class DirectoryTree(FileSystem):
     def info(self) -> dict[str, Any]:
         return {"type": "dir", "root": str(self.root)}
 
-    def _entry(self, rel: str, st: os.stat_result) -> Entry:
+    def _entry(self, rel: str, st: os.stat_result, dir_fd: int | None = None) -> Entry:
+        """The entry for ``rel``; ``dir_fd`` is its parent folder, where a link's target is read."""
         etype = _type(st.st_mode)
         target = None
-        if etype == "link":
-            target = os.readlink(self._host(rel))
+        if etype == "link" and dir_fd is not None:
+            try:
+                target = os.readlink(rel.rsplit("/", 1)[-1], dir_fd=dir_fd)
+            except OSError:
+                target = None
         return Entry(
             path=rel, name=rel.rsplit("/", 1)[-1], type=etype, size=st.st_size if etype != "dir" else 0,
             deleted=False, locator=self.entry_locator("file", rel, str(st.st_ino)),
@@ -52,11 +57,49 @@ class DirectoryTree(FileSystem):
             mode=stat.S_IMODE(st.st_mode), uid=st.st_uid, gid=st.st_gid, link_target=target,
         )
 
-    def _host(self, rel: str) -> str:
+    def _parts(self, rel: str) -> list[str]:
         parts = [p for p in rel.split("/") if p]
         if any(p in (".", "..") for p in parts):
             raise NotFound(f"{names.escape(rel)}: '.' and '..' are not allowed in evidence paths")
-        return os.path.join(self.root, *parts)
+        return parts
+
+    def _dir_fd(self, rel: str) -> int:
+        """A descriptor of the folder ``rel``, reached one component at a time without following
+        any symbolic link, so a link inside the evidence never leads outside it."""
+        parts = self._parts(rel)
+        try:
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise EvidenceError(self.root, f"cannot open folder: {exc.strerror}") from exc
+        done = ""
+        for part in parts:
+            done += "/" + part
+            try:
+                nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                os.close(fd)
+                raise self._not_dir(done, exc) from exc
+            os.close(fd)
+            fd = nxt
+        return fd
+
+    def _not_dir(self, rel: str, exc: OSError) -> Exception:
+        shown = names.escape(rel)
+        if exc.errno in (errno.ENOENT,):
+            return NotFound(f"{shown}: no such file in {self.root}")
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            try:
+                parent = self._dir_fd(rel.rsplit("/", 1)[0])
+                try:
+                    is_link = stat.S_ISLNK(os.stat(rel.rsplit("/", 1)[-1], dir_fd=parent, follow_symlinks=False).st_mode)
+                finally:
+                    os.close(parent)
+            except (OSError, NotFound):
+                is_link = False
+            if is_link:
+                return NotFound(f"{shown} is a symbolic link; links in a folder source are listed, never followed")
+            return NotFound(f"{shown} is not a folder")
+        return EvidenceError(self.root, f"cannot open {shown}: {exc.strerror}")
 
     def walk(self, path: str, recursive: bool) -> Iterator[Entry]:
         top = self.lookup(path)
@@ -66,35 +109,61 @@ class DirectoryTree(FileSystem):
         stack = [top.path if top.path != "/" else ""]
         while stack:
             rel = stack.pop()
+            fd = self._dir_fd(rel)
             try:
-                with os.scandir(self._host(rel or "/")) as it:
-                    items = sorted(it, key=lambda d: d.name)
-            except OSError as exc:
-                raise EvidenceError(self.root, f"cannot list {names.escape(rel or '/')}: {exc.strerror}") from exc
-            subdirs = []
-            for d in items:
-                child = f"{rel}/{d.name}"
-                e = self._entry(child, d.stat(follow_symlinks=False))
-                yield e
-                if recursive and e.type == "dir":
-                    subdirs.append(child)
+                try:
+                    with os.scandir(fd) as it:
+                        items = sorted(it, key=lambda d: d.name)
+                except OSError as exc:
+                    raise EvidenceError(self.root, f"cannot list {names.escape(rel or '/')}: {exc.strerror}") from exc
+                subdirs = []
+                for d in items:
+                    child = f"{rel}/{d.name}"
+                    e = self._entry(child, d.stat(follow_symlinks=False), fd)
+                    yield e
+                    if recursive and e.type == "dir":
+                        subdirs.append(child)
+            finally:
+                os.close(fd)
             stack.extend(reversed(subdirs))
 
     def lookup(self, path: str) -> Entry:
-        rel = "/" + "/".join(p for p in path.split("/") if p)
-        try:
-            st = os.lstat(self._host(rel))
-        except FileNotFoundError as exc:
-            raise NotFound(f"{names.escape(rel)}: no such file in {self.root}") from exc
-        e = self._entry(rel if rel != "/" else "/", st)
-        if rel == "/":
+        parts = self._parts(path)
+        rel = "/" + "/".join(parts)
+        if not parts:
+            fd = self._dir_fd("")
+            try:
+                e = self._entry("/", os.fstat(fd))
+            finally:
+                os.close(fd)
             e.name = ""
-        return e
+            return e
+        fd = self._dir_fd("/".join(parts[:-1]))
+        try:
+            try:
+                st = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError as exc:
+                raise NotFound(f"{names.escape(rel)}: no such file in {self.root}") from exc
+            return self._entry(rel, st, fd)
+        finally:
+            os.close(fd)
 
     def open(self, entry: Entry) -> io.RawIOBase:
         if entry.type != "file":
             raise NotFound(f"{names.escape(entry.path)} is a {entry.type}, not a file")
-        fd = os.open(self._host(entry.path), os.O_RDONLY | os.O_NOFOLLOW)
+        parts = self._parts(entry.path)
+        parent = self._dir_fd("/".join(parts[:-1]))
+        try:
+            # O_NONBLOCK: should the file have been swapped for a FIFO, do not hang on it.
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=parent)
+        except OSError as exc:
+            raise self._not_dir(entry.path, exc) if exc.errno in (errno.ELOOP, errno.ENOENT) else \
+                EvidenceError(self.root, f"cannot read {names.escape(entry.path)}: {exc.strerror}") from exc
+        finally:
+            os.close(parent)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise NotFound(f"{names.escape(entry.path)} is no longer a regular file")
         return io.FileIO(fd, "rb", closefd=True)
 
 

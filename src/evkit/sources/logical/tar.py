@@ -15,6 +15,18 @@ from evkit.sources.base import Container
 from evkit.sources.logical.archive import ArchiveTree
 
 _COMPRESSED = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+_MAGICS = {"gzip": b"\x1f\x8b", "bzip2": b"BZh", "xz": b"\xfd7zXZ\x00"}
+
+
+def _compression(head: bytes) -> str | None:
+    """The compression whose header starts ``head`` (gzip with deflate, bzip2 with a block size)."""
+    if head[:3] == b"\x1f\x8b\x08":
+        return "gzip"
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[3:4] != b"0":
+        return "bzip2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    return None
 
 
 def _is_tar_block(block: bytes) -> bool:
@@ -36,17 +48,26 @@ class Tar(Container):
 
     @classmethod
     def detect(cls, path: Path, head: bytes) -> bool:
-        for magic, opener in _COMPRESSED.items():
-            if head.startswith(magic):
-                try:
-                    with opener(path, "rb") as fh:
-                        return _is_tar_block(fh.read(512))
-                except (OSError, EOFError, lzma.LZMAError):
-                    return False
+        """A tar, plain or compressed; any gzip/bzip2/xz file is claimed, so that one that is not a
+        tar gets a clear error from :meth:`open` instead of being taken for a raw disk image."""
+        if _compression(head):
+            return True
         return _is_tar_block(head[:512])
 
     @classmethod
     def open(cls, path: Path) -> ArchiveTree:  # type: ignore[override]
+        with open(path, "rb") as raw:
+            head = raw.read(8)
+        kind = _compression(head)
+        if kind:
+            try:
+                with _COMPRESSED[_MAGICS[kind]](path, "rb") as fh:
+                    first = fh.read(512)
+            except (OSError, EOFError, lzma.LZMAError) as exc:
+                raise EvidenceError(path, f"corrupt or truncated {kind} data: {exc}") from exc
+            if not _is_tar_block(first):
+                raise EvidenceError(path, f"{kind}-compressed data that is not a tar archive; evkit reads tar, "
+                                          f"zip, folders and disk images: decompress it and open the result")
         try:
             tf = tarfile.open(path, "r:*")
             members = tf.getmembers()
