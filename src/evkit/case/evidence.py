@@ -64,7 +64,16 @@ def add_evidence(case: Case, source: str, number: str, description: str | None =
 
     if not number.strip():
         raise CaseError("--evidence-number must not be empty")
-    with open_source(source) as src:
+    from evkit.errors import EvidenceError
+
+    try:
+        src = open_source(source)
+    except EvidenceError as exc:
+        # Unreadable filesystems (encrypted, damaged) still get registered and hashed: the
+        # container opens, and the reason is kept with the evidence's info.
+        src = open_source(source, filesystems=False)
+        src.notes.append(f"filesystems not readable: {exc.reason}")
+    with src:
         files = fingerprint(evidence_files(src)) if src.path.is_file() or src.media is not None else [folder_digest(src.path)]
         existing = case.store.db.execute("SELECT * FROM evidence WHERE number = ?", (number,)).fetchone()
         if existing is not None:

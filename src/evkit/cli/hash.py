@@ -23,7 +23,7 @@ def hash_media(
     from evkit.sources.source import open_source
 
     algos = parse_algorithms(algo)
-    with open_source(source) as src:
+    with open_source(source, filesystems=False) as src:
         total = src.media.size if src.media is not None else (src.path.stat().st_size if src.path.is_file() else 0)
         if common.show_progress():
             from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn

@@ -155,8 +155,12 @@ class Source:
         return out
 
 
-def open_source(path: str | os.PathLike[str]) -> Source:
-    """Open any evidence item read-only, detecting its format by content."""
+def open_source(path: str | os.PathLike[str], filesystems: bool = True) -> Source:
+    """Open any evidence item read-only, detecting its format by content.
+
+    With ``filesystems=False`` only the container is decoded: hashing must work on media whose
+    filesystems are unreadable (damaged, encrypted, unknown), which is when a hash matters most.
+    """
     p = Path(path)
     if not p.exists() and not p.is_symlink():
         raise MissingEvidence(p, "no such file or directory")
@@ -177,6 +181,8 @@ def open_source(path: str | os.PathLike[str]) -> Source:
         cls = load(spec)
         if cls.detect(p, head):
             media = cls.open(p)
+            if not filesystems:
+                return Source(p, "disk", media, [])
             try:
                 return _open_disk(p, media)
             except BaseException:

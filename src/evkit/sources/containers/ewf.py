@@ -99,6 +99,9 @@ def _check_segment_sequence(path: Path, segments: list[Path]) -> None:
     try:
         expected = segment_count(segments)
     except EwfFormatError as exc:
-        raise EvidenceError(path, f"EWF set is incomplete or damaged: {exc}") from exc
+        last = segments[-1]
+        nxt = len(segments) + 1
+        hint = f" ({last.with_suffix(f'{last.suffix[:2]}{nxt:02d}').name} is missing)" if nxt < 100 and len(last.suffix) == 4 else ""
+        raise EvidenceError(path, f"EWF set is incomplete or damaged{hint}: {exc}") from exc
     if expected is not None and expected != len(segments):
         raise EvidenceError(path, f"EWF set is incomplete: {len(segments)} segment file(s) found, {expected} expected")

@@ -17,6 +17,7 @@ from evkit import names
 from evkit.errors import EvidenceError, NotFound
 from evkit.locator import Locator
 from evkit.sources.base import Entry, FileSystem, ReadAtStream
+from evkit.sources.tsk_image import reraise
 from evkit.timefmt import iso_utc
 
 _META_TYPE = {
@@ -276,7 +277,8 @@ class TskFileSystem(FileSystem):
             except StopIteration:
                 stack.pop()
                 continue
-            except OSError:
+            except (OSError, RuntimeError):
+                reraise(self._img)
                 stack.pop()
                 continue
             raw = f.info.name.name
@@ -298,7 +300,8 @@ class TskFileSystem(FileSystem):
     def _open_dir(self, inode: int | None, shown: str) -> Any:
         try:
             return self._fs.open_dir(inode=inode)
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
+            reraise(self._img)
             raise EvidenceError(self.locator, f"cannot read directory {names.escape(shown)}: {exc}") from exc
 
     def lookup(self, path: str) -> Entry:
@@ -388,7 +391,8 @@ class TskFileSystem(FileSystem):
                 if aid < 0:
                     return f.read_random(offset, n)
                 return f.read_random(offset, n, atype, aid)
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:
+                reraise(self._img)
                 raise EvidenceError(entry.locator, f"read error at offset {offset}: {exc}") from exc
 
         return ReadAtStream(read_at, size)

@@ -12,7 +12,7 @@ from evkit.locator import Layer, Locator
 from evkit.sources import encryption
 from evkit.sources.base import FileSystem, Media
 from evkit.sources.filesystems.apfs import APFS_MAGIC, APFS_MAGIC_OFFSET
-from evkit.sources.tsk_image import tsk_image
+from evkit.sources.tsk_image import reraise, tsk_image
 
 VS_TYPES = {
     "TSK_VS_TYPE_DOS": "dos",
@@ -54,7 +54,8 @@ def find_filesystems(media: Media) -> tuple[list[Any], dict[str, Any] | None, li
     volume_system = None
     try:
         vs = pytsk3.Volume_Info(img)
-    except OSError:
+    except (OSError, RuntimeError):
+        reraise(img)
         vs = None
     if vs is not None:
         vs_enum = _VS_ENUM_NAMES.get(int(vs.info.vstype), str(vs.info.vstype))
@@ -90,7 +91,8 @@ def _filesystems_at(img: Any, media: Media, offset: int, size: int, loc: Locator
 
     try:
         return [TskFileSystem(img, offset, loc, media.read)]
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
+        reraise(img)
         reason = _tsk_reason(exc)
     if media.read(offset + APFS_MAGIC_OFFSET, 4) == APFS_MAGIC:
         from evkit.sources.filesystems.apfs import open_container
