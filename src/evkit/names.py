@@ -17,6 +17,7 @@ _UNESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2})")
 # ("invoice\u202egpj.exe" shows as "invoiceexe.jpg").
 _INVISIBLE = "\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff"
 _NEEDS_ESCAPE = re.compile(f"[\x00-\x1f\x7f-\x9f\\\\\udc80-\udcff{_INVISIBLE}]")
+_UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\udc80-\udcff{_INVISIBLE}\ufffe\uffff]")
 
 
 def decode(raw: bytes) -> str:
@@ -45,6 +46,15 @@ def escape(name: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def printable(text: str) -> str:
+    r"""Text from evidence made safe for a terminal line: control, invisible and undecodable
+    characters as ``\xNN``, backslashes left alone. For people reading record values (where
+    ``C:\Users`` should read as written); names that must round-trip use :func:`escape`."""
+    if _UNPRINTABLE.search(text) is None:
+        return text
+    return _UNPRINTABLE.sub(lambda m: "".join(f"\\x{b:02x}" for b in encode(m.group(0))), text)
 
 
 def unescape(shown: str) -> str:

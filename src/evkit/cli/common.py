@@ -44,3 +44,9 @@ def emit_json(obj: Any) -> None:
 
 def shown(path: str) -> str:
     return names.escape(path)
+
+
+def record_line(record: Any) -> str:
+    """One human line for a parsed record: time, profile/artifact and its first values."""
+    values = " ".join(f"{k}={v}" for k, v in list(record.data.items())[:8] if v not in (None, "") and not k.endswith("_raw"))
+    return f"{record.timestamp or '-':<27} {record.profile}/{record.artifact}  {names.printable(values)[:200]}"

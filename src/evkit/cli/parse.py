@@ -41,8 +41,7 @@ def parse(
             if json_out:
                 sys.stdout.write(json_line({**rec, "profile_version": item.profile_version}) + "\n")
             else:
-                summary = " ".join(f"{k}={v}" for k, v in list(item.data.items())[:6] if v not in (None, "") and not k.endswith("_raw"))
-                sys.stdout.write(f"{item.timestamp or '-':<27} {item.profile}/{item.artifact}  {common.shown(summary)[:160]}\n")
+                sys.stdout.write(common.record_line(item) + "\n")
     if not json_out and not common.SETTINGS.quiet:
         print(f"{count} records, {problems} files with problems", file=sys.stderr)
     if problems:

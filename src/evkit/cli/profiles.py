@@ -77,7 +77,7 @@ def test(profile: Annotated[str, typer.Argument(help="Profile id or a profile fi
                 common.warn(f"{item.path}: {item.message}")
                 continue
             n += 1
-            print(json_line(item.as_dict()) if json_out else f"{item.timestamp or '-':<27} {item.artifact}  {common.shown(str(item.data))[:160]}")
+            print(json_line(item.as_dict()) if json_out else common.record_line(item))
     if not common.SETTINGS.quiet:
         print(f"{n} records", file=sys.stderr)
     if problems or not n:
