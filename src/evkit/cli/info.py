@@ -50,6 +50,16 @@ def _print(d: dict[str, Any]) -> None:
     for fs in d["filesystems"]:
         label = f", label {common.shown(fs['label'])!s}" if fs.get("label") else ""
         out.append(f"Filesystem:   {fs['mount']}: {fs['type']} at offset {fs.get('offset', 0)}, block size {fs.get('block_size', '-')}{label}")
+    for fs in d["filesystems"]:
+        phone = fs.get("phone")
+        if phone:
+            where = f" under {phone['prefix']}" if phone.get("prefix") else ""
+            out.append(f"Phone:        {phone['platform']} {phone['layout']}{where} ({', '.join(phone.get('markers', [])[:4])})")
+        device = fs.get("device")
+        if isinstance(device, dict) and device:
+            out.append("Device:       " + ", ".join(f"{k}: {v}" for k, v in device.items() if v not in (None, "")))
+        if "encrypted" in fs:
+            out.append(f"Encrypted:    {'yes' if fs['encrypted'] else 'no'}")
     for note in d.get("notes") or []:
         out.append(f"Note:         {note}")
     print("\n".join(out))

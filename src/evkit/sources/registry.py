@@ -21,6 +21,8 @@ CONTAINERS = [
 ]
 
 LOGICAL = [
+    "evkit.sources.logical.itunes:ITunesBackup",
+    "evkit.sources.logical.adb_backup:AdbBackup",
     "evkit.sources.logical.directory:Directory",
     "evkit.sources.logical.zip:Zip",
     "evkit.sources.logical.tar:Tar",

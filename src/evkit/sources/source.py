@@ -20,6 +20,7 @@ from evkit.sources.base import Entry, FileSystem, Media
 from evkit.sources.registry import CONTAINERS, LOGICAL, load
 
 HEAD_SIZE = 4096
+PASSWORD_ENV = "EVKIT_BACKUP_PASSWORD"
 
 
 class MissingEvidence(EvidenceError):
@@ -149,8 +150,10 @@ class Source:
                 "stored_hashes": self.media.stored_hashes(),
             }
         out["volume_system"] = self.volume_system
-        out["filesystems"] = [{"mount": "/" + m.name, "volume": m.volume, "locator": str(m.fs.locator), **m.fs.info()}
-                              for m in self.mounts]
+        from evkit.sources.logical.phone_layout import phone_layout
+
+        out["filesystems"] = [{"mount": "/" + m.name, "volume": m.volume, "locator": str(m.fs.locator), **m.fs.info(),
+                               "phone": phone_layout(m.fs)} for m in self.mounts]
         out["notes"] = self.notes
         return out
 
@@ -176,7 +179,7 @@ def open_source(path: str | os.PathLike[str], filesystems: bool = True) -> Sourc
     for spec in LOGICAL:
         cls = load(spec)
         if cls.detect(p, head):
-            return Source(p, "logical", None, [Mount("", cls.open(p))])
+            return _logical(p, cls)
     for spec in CONTAINERS:
         cls = load(spec)
         if cls.detect(p, head):
@@ -195,8 +198,15 @@ def _open_logical(p: Path, head: bytes) -> Source:
     for spec in LOGICAL:
         cls = load(spec)
         if cls.detect(p, head):
-            return Source(p, "logical", None, [Mount("", cls.open(p))])
+            return _logical(p, cls)
     raise EvidenceError(p, "not a supported logical source")
+
+
+def _logical(p: Path, cls: Any) -> Source:
+    """A logical source; encrypted backups take the password from ``EVKIT_BACKUP_PASSWORD``
+    (set by the CLI's ``--password-file``/``--ask-password``), never from the command line."""
+    fs = cls.open(p, password=os.environ.get(PASSWORD_ENV)) if getattr(cls, "takes_password", False) else cls.open(p)
+    return Source(p, "logical", None, [Mount("", fs)], notes=list(getattr(fs, "notes", []) or []))
 
 
 def _open_disk(p: Path, media: Media) -> Source:
