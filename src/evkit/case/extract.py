@@ -11,6 +11,8 @@ import ctypes
 import fnmatch
 import hashlib
 import os
+import threading
+from concurrent.futures import Future
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,24 +57,46 @@ def _syncfs(path: Path) -> None:
         os.close(fd)
 
 
-class _Magic:
-    """libmagic's description of the first bytes; one handle for the whole run."""
+class FileTyper:
+    """libmagic's description of each file's first bytes, computed beside the copying.
 
-    def __init__(self) -> None:
+    libmagic takes milliseconds per file (it tries thousands of rules), more than copying a small
+    file does; its calls release the GIL, so a small pool of threads, each with its own libmagic
+    handle (one handle is not thread-safe), overlaps typing with reading and writing.
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="magic")
+
+    def _handle(self) -> Any:
+        if not hasattr(self._local, "m"):
+            try:
+                import magic
+
+                self._local.m = magic.Magic()
+            except (ImportError, OSError):
+                self._local.m = None
+        return self._local.m
+
+    def _describe(self, head: bytes) -> str | None:
+        if not head:
+            return "empty"
+        m = self._handle()
+        if m is None:
+            return None
         try:
-            import magic
-
-            self._m: Any = magic.Magic()
-        except (ImportError, OSError):
-            self._m = None
-
-    def __call__(self, head: bytes) -> str | None:
-        if self._m is None or not head:
-            return None if head else "empty"
-        try:
-            return str(self._m.from_buffer(head))
+            return str(m.from_buffer(head))
         except Exception:  # libmagic reports hostile input as generic errors; a type is optional
             return None
+
+    def submit(self, head: bytes) -> Future[str | None]:
+        return self._pool.submit(self._describe, head)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def matches(path: str, globs: list[str]) -> bool:
@@ -96,7 +120,9 @@ class ArtefactWriter:
         self.taken = {r[0].lower() for r in db.execute("SELECT stored_path FROM artefacts UNION ALL SELECT stored_path FROM outputs")}
         self.pending: list[tuple[Any, ...]] = []
         self.pending_bytes = 0
-        self.magic = _Magic()
+        self.typer = FileTyper()
+        self.root = str(case.root)
+        self.made: set[str] = set()
         self.run_rows: list[tuple[str, str]] = []
         self.run_bytes = 0
 
@@ -108,15 +134,20 @@ class ArtefactWriter:
             renamed = True
         return rel, renamed
 
+    def _makedirs(self, folder: str) -> None:
+        if folder not in self.made:
+            os.makedirs(folder, exist_ok=True)
+            self.made.add(folder)
+
     def copy(self, src: Any, e: Entry, parent_id: int | None = None) -> int:
         rel, renamed = self.stored_path(e)
-        dest = self.case.root / rel
+        dest = os.path.join(self.root, rel)
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._makedirs(os.path.dirname(dest))
         except (FileExistsError, NotADirectoryError):
             rel = f"{self.base}/_conflicts/{hashlib.sha256(e.locator.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}/{safe_component(e.name)}"
-            dest = self.case.root / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest = os.path.join(self.root, rel)
+            self._makedirs(os.path.dirname(dest))
             renamed = True
         md5, sha = hashlib.md5(), hashlib.sha256()
         size = 0
@@ -137,7 +168,7 @@ class ArtefactWriter:
         self.taken.add(rel.lower())
         raw_path = names.encode(e.path)
         row = (self.ev["id"], e.locator, names.escape(e.path), raw_path.hex(), rel, int(renamed), e.inode, e.address,
-               size, e.mtime, e.atime, e.ctime, e.crtime, int(e.deleted), self.magic(head), md5.hexdigest(),
+               size, e.mtime, e.atime, e.ctime, e.crtime, int(e.deleted), self.typer.submit(head), md5.hexdigest(),
                sha.hexdigest(), parent_id, self.seq)
         self.pending.append(row)
         self.pending_bytes += size
@@ -155,12 +186,18 @@ class ArtefactWriter:
             db.executemany(
                 "INSERT INTO artefacts(evidence_id, locator, path, path_hex, stored_path, renamed, inode, address, size,"
                 " mtime, atime, ctime, crtime, deleted, magic, md5, sha256, parent_id, seq)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.pending)
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(*row[:14], row[14].result(), *row[15:]) for row in self.pending])
             for row in self.pending:
                 self.done[row[1]] = db.execute("SELECT id FROM artefacts WHERE evidence_id=? AND locator=?",
                                                (row[0], row[1])).fetchone()[0]
         self.pending = []
         self.pending_bytes = 0
+
+    def close(self) -> None:
+        """Write what is pending and stop the typing threads."""
+        self.flush()
+        self.typer.close()
 
 
 def extract(case: Case, evidence: str | None = None, globs: list[str] | None = None, deleted: bool = False,
@@ -214,7 +251,7 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
                             continue
                         result.bytes += w.copy(src, side, parent_id=w.done[loc])
                         result.extracted += 1
-                w.flush()
+                w.close()
             listing = hashlib.sha256("".join(f"{p}\t{h}\n" for p, h in sorted(w.run_rows)).encode()).hexdigest()
             run.outputs.append({"evidence_number": item["number"], "artefacts": len(w.run_rows),
                                 "bytes": w.run_bytes, "listing_sha256": listing})

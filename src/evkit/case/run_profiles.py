@@ -91,7 +91,7 @@ def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_de
                                        (artefact_id, pid, len(recs), problems.get(pid), run.seq))
                             for r in recs:
                                 result.records[f"{r.profile}/{r.artifact}"] += 1
-            w.flush()
+            w.close()
         total = {k: v for k, v in sorted(result.records.items())}
         run.outputs.append({"records": total, "files": result.files, "problems": len(result.problems)})
         result.evidence_recheck = recheck(case, [i["number"] for i in items])
