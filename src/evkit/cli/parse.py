@@ -20,7 +20,9 @@ def parse(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per record.")] = False,
 ) -> None:
     """Print the records the profiles find, each with its locator, source SHA-256 and row."""
-    from evkit.listing import json_line
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     from evkit.profiles.engine import run_profiles, scratch_dir
     from evkit.profiles.loader import load_all, select
     from evkit.profiles.record import FileProblem
@@ -36,10 +38,8 @@ def parse(
                 common.warn(f"{item.path} ({item.profile}): {item.message}")
                 continue
             count += 1
-            rec = item.as_dict()
-            rec.pop("profile_version")
             if json_out:
-                sys.stdout.write(json_line({**rec, "profile_version": item.profile_version}) + "\n")
+                sys.stdout.write(encode(item.as_dict()) + "\n")
             else:
                 sys.stdout.write(common.record_line(item) + "\n")
     if not json_out and not common.SETTINGS.quiet:

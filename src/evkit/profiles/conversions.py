@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from typing import Any
 
 from evkit.timefmt import iso_utc
@@ -26,8 +27,87 @@ def _split(value: float | int, per_second: int) -> tuple[int, int]:
     return secs, rest * (1_000_000_000 // per_second)
 
 
+# Numeric formats: (units per second, seconds to add to reach the Unix epoch).
+_UNITS: dict[str, tuple[int, int]] = {
+    "unix_s": (1, 0), "unix_ms": (1000, 0), "unix_us": (1_000_000, 0), "prtime": (1_000_000, 0),
+    "unix_ns": (1_000_000_000, 0), "webkit": (1_000_000, -_WEBKIT_EPOCH), "filetime": (10_000_000, -_WEBKIT_EPOCH),
+    "mac_absolute_s": (1, _MAC_EPOCH), "mac_absolute_ns": (1_000_000_000, _MAC_EPOCH),
+}
+_MIN_SECS, _MAX_SECS = -62135596800, 253402300799  # years 1..9999
+_DAYS: dict[int, str] = {}
+_HOUR_MINUTE = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
+_TWO = [f"{i:02d}" for i in range(60)]
+_MILLIS = [f".{ms:03d}".rstrip("0") for ms in range(1000)]
+
+
+def _iso(secs: int, nanos: int) -> str | None:
+    """``iso_utc`` (same text) by table look-ups: it runs for every timestamp of every record."""
+    if not _MIN_SECS <= secs <= _MAX_SECS:
+        return None
+    if not (secs or nanos):
+        return "1970-01-01T00:00:00Z"
+    days, rest = divmod(secs, 86400)
+    day = _DAYS.get(days)
+    if day is None:
+        text = iso_utc(days * 86400 + 1, 0)  # a second of that day (never 0, which iso_utc leaves unset)
+        if text is None:
+            return iso_utc(secs, nanos)
+        if len(_DAYS) > 100_000:
+            _DAYS.clear()
+        day = _DAYS[days] = text[: text.index("T") + 1]
+    minute, second = divmod(rest, 60)
+    if not nanos:
+        return day + _HOUR_MINUTE[minute] + _TWO[second] + "Z"
+    millis, rest_ns = divmod(nanos, 1_000_000)
+    fraction = _MILLIS[millis] if not rest_ns else f".{nanos:09d}".rstrip("0")
+    return day + _HOUR_MINUTE[minute] + _TWO[second] + fraction + "Z"
+
+
+def timestamp_function(fmt: str) -> Callable[[Any], str | None]:
+    """``to_utc`` for one format, with the arithmetic for integer values decided once."""
+    units = _UNITS.get(fmt)
+    if units is None:
+        if fmt == "mac_absolute":
+            def mac(value: Any) -> str | None:
+                if type(value) is int and value:
+                    if abs(value) > 1e11:
+                        secs, rest = divmod(value, 1_000_000_000)
+                        return _iso(secs + _MAC_EPOCH, rest)
+                    return _iso(value + _MAC_EPOCH, 0)
+                return to_utc(value, fmt)
+            return mac
+        return lambda value: to_utc(value, fmt)  # text formats (and unknown ones, which to_utc reports)
+    per, offset = units
+    scale = 1_000_000_000 // per
+    if per == 1:
+        def seconds(value: Any) -> str | None:
+            if type(value) is int and value:
+                return _iso(value + offset, 0)
+            return to_utc(value, fmt)
+        return seconds
+
+    def fraction(value: Any) -> str | None:
+        if type(value) is int and value:
+            secs, rest = divmod(value, per)
+            return _iso(secs + offset, rest * scale)
+        return to_utc(value, fmt)
+    return fraction
+
+
 def to_utc(value: Any, fmt: str) -> str | None:
     """ISO-8601 UTC text for a raw timestamp, or None for empty/zero/unparseable values."""
+    if type(value) is int:  # the common case, straight to the arithmetic
+        if value == 0:
+            return None
+        units = _UNITS.get(fmt)
+        if units is None and fmt == "mac_absolute":
+            units = (1_000_000_000, _MAC_EPOCH) if abs(value) > 1e11 else (1, _MAC_EPOCH)
+        if units is not None:
+            per, offset = units
+            if per == 1:
+                return _iso(value + offset, 0)
+            secs, rest = divmod(value, per)
+            return _iso(secs + offset, rest * (1_000_000_000 // per))
     if value is None or value == "" or isinstance(value, (bytes, bytearray)):
         return None
     if fmt == "iso8601":
@@ -63,7 +143,7 @@ def to_utc(value: Any, fmt: str) -> str | None:
         secs -= _WEBKIT_EPOCH
     else:
         raise ValueError(f"unknown timestamp format {fmt!r}")
-    if not -62135596800 <= secs <= 253402300799:  # outside years 1..9999
+    if not _MIN_SECS <= secs <= _MAX_SECS:  # outside years 1..9999
         return None
     return iso_utc(secs, nanos) if (secs or nanos) else "1970-01-01T00:00:00Z"
 
@@ -91,7 +171,7 @@ def _exif_text(text: str) -> str | None:
 
 def clean_text(value: str) -> str:
     """Bytes that were not UTF-8 (kept as surrogate escapes) shown as ``\\xNN``."""
-    if _SURROGATES.search(value) is None:
+    if value.isascii() or _SURROGATES.search(value) is None:
         return value
     return _SURROGATES.sub(lambda m: f"\\x{ord(m.group(0)) - 0xDC00:02x}", value)
 
@@ -107,10 +187,19 @@ def blob_value(value: bytes, how: str | None) -> Any:
         from evkit.profiles.typedstream import attributed_text
 
         return attributed_text(value)
+    if how == "tl_message_text":
+        from evkit.profiles.tl import message_text
+
+        return message_text(value)
     return value.hex()
 
 
 def json_safe(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() or _SURROGATES.search(value) is None else clean_text(value)
+    if kind is int or kind is float or value is None:
+        return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
     if isinstance(value, str):

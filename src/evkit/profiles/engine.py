@@ -135,7 +135,13 @@ def _apply(p: Profile, m: Material, shown: str, name_matched: bool) -> Iterator[
     parser = parsers.get(p.parser)
     target: Any = m.path if m.path is not None and parser.NEEDS_FILE else io.BytesIO(m.data or b"") if m.data is not None else m.path
     try:
-        if not parser.identify(p, target):
+        try:
+            known = parser.identify(p, target)
+        except Exception:  # unreadable content: worth a problem only where the name promised this artefact
+            if name_matched:
+                raise
+            return
+        if not known:
             if name_matched and p.identify:
                 yield FileProblem(p.id, m.entry.locator, shown, "name matches but the content is not recognised (unexpected schema or format)")
             return
@@ -146,7 +152,8 @@ def _apply(p: Profile, m: Material, shown: str, name_matched: bool) -> Iterator[
             data, timestamp = convert_row(art, raw)
             yield Record(p.id, p.version, artifact, timestamp, m.entry.locator, m.sha256, shown, row, data)
     except Exception as exc:  # a parser meeting hostile input must not stop the run; the file is reported
-        yield FileProblem(p.id, m.entry.locator, shown, f"{type(exc).__name__}: {exc}")
+        message = str(exc) if exc.__class__.__name__ == "ParseError" else f"{type(exc).__name__}: {exc}"
+        yield FileProblem(p.id, m.entry.locator, shown, message)
 
 
 def scratch_dir() -> Path | None:

@@ -1,35 +1,95 @@
-"""Turning one raw row into record data with the profile's column conversions."""
+"""Turning one raw row into record data with the profile's column conversions.
+
+This runs once per record, so each artifact's columns are compiled once into small functions
+(one per declared column) and a row is converted in a single pass over its values.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from evkit.profiles.conversions import blob_value, json_safe, to_utc
-from evkit.profiles.model import Artifact
+from evkit.profiles.conversions import _SURROGATES, blob_value, clean_text, json_safe, timestamp_function
+from evkit.profiles.model import Artifact, Column
+
+Step = Callable[[dict[str, Any], Any], None]
+
+_PLANS: dict[int, tuple[Artifact, dict[str, Step]]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """``json_safe`` with the common types first (it runs for every undeclared value)."""
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() or _SURROGATES.search(value) is None else clean_text(value)
+    if kind is int or value is None or kind is float:
+        return value
+    return json_safe(value)
+
+
+def _step(col: Column) -> Step:
+    """The conversion of one declared column: writes ``data[name]`` (and ``<name>_raw`` where kept)."""
+    name, raw_name = col.name, f"{col.name}_raw"
+    if col.type == "timestamp":
+        # zero_is_null needs no test: every format gives None for 0 and "0"
+        convert = timestamp_function(col.format or "unix_s")
+
+        def timestamp(data: dict[str, Any], value: Any) -> None:
+            data[name] = convert(value)
+            data[raw_name] = value if type(value) is int else _plain(value)
+        return timestamp
+    if col.type == "enum":
+        mapping = col.map or {}
+
+        def enum(data: dict[str, Any], value: Any) -> None:
+            if value in mapping:
+                data[name] = mapping[value]
+            else:
+                text = str(value)
+                data[name] = mapping[text] if text in mapping else (f"unknown ({value})" if value is not None else None)
+            data[raw_name] = _plain(value)
+        return enum
+    if col.type == "blob":
+        how = col.blob
+
+        def blob(data: dict[str, Any], value: Any) -> None:
+            data[name] = blob_value(bytes(value), how) if isinstance(value, (bytes, bytearray, memoryview)) else _plain(value)
+        return blob
+    if col.type == "bool":
+        def boolean(data: dict[str, Any], value: Any) -> None:
+            data[name] = None if value is None else bool(value)
+        return boolean
+
+    def plain(data: dict[str, Any], value: Any) -> None:
+        data[name] = _plain(value)
+    return plain
+
+
+def _plan(art: Artifact) -> dict[str, Step]:
+    cached = _PLANS.get(id(art))
+    if cached is not None and cached[0] is art:  # the artifact is kept alive, so its id is not reused
+        return cached[1]
+    if len(_PLANS) > 1000:
+        _PLANS.clear()
+    steps = {name: _step(col) for name, col in art.columns.items()}
+    _PLANS[id(art)] = (art, steps)
+    return steps
 
 
 def convert_row(art: Artifact, raw: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """The record's ``data`` (converted values, with ``<col>_raw`` beside converted ones) and its time."""
+    steps = _plan(art)
     data: dict[str, Any] = {}
     for name, value in raw.items():
-        col = art.columns.get(name)
-        if col is None:
-            data[name] = json_safe(value)
-            continue
-        if col.type == "timestamp":
-            data[name] = to_utc(value, col.format or "unix_s") if not (col.zero_is_null and value in (0, "0")) else None
-            data[f"{name}_raw"] = json_safe(value)
-        elif col.type == "enum":
-            mapping = col.map or {}
-            key = value if value in mapping else str(value) if str(value) in mapping else None
-            data[name] = mapping[key] if key is not None else (f"unknown ({value})" if value is not None else None)
-            data[f"{name}_raw"] = json_safe(value)
-        elif col.type == "blob" and isinstance(value, (bytes, bytearray, memoryview)):
-            data[name] = blob_value(bytes(value), col.blob)
-        elif col.type == "bool":
-            data[name] = None if value is None else bool(value)
+        step = steps.get(name)
+        if step is not None:
+            step(data, value)
+        elif type(value) is str:
+            data[name] = value if value.isascii() else _plain(value)
+        elif type(value) is int or value is None:
+            data[name] = value
         else:
-            data[name] = json_safe(value)
+            data[name] = _plain(value)
     timestamp = data.get(art.timeline_time) if art.timeline_time else None
     if timestamp is not None and not (isinstance(timestamp, str) and timestamp.endswith("Z")):
         timestamp = None

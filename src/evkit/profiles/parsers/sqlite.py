@@ -22,15 +22,53 @@ class ParseError(Exception):
     """A database that cannot be read: its message is shown per file and the run goes on."""
 
 
+def _tolerant(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     with open(path, "rb") as fh:
         head = fh.read(16)
     if head != HEADER:
-        raise ParseError("not a SQLite 3 database (SQLCipher-encrypted, corrupt or another format)")
+        raise ParseError("not a SQLite 3 database (encrypted, e.g. SQLCipher or a WhatsApp .crypt file, or corrupt)")
     con = sqlite3.connect(path, isolation_level=None)
-    con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
-    con.row_factory = sqlite3.Row
+    con.text_factory = _tolerant
     return con
+
+
+_NOT_UTF8 = "Could not decode to UTF-8"
+BATCH = 2000
+
+
+def batches(con: sqlite3.Connection, sql: str) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+    """(column names, rows) in batches for all rows of ``sql``, text decoded by SQLite's own fast path.
+
+    Only when a text value is not UTF-8 does that path fail; the query is then run again with
+    the tolerant decoder (surrogate escapes) and the rows already given are skipped: the same
+    query on the same unchanged copy returns the same rows in the same order."""
+    done = 0
+    con.text_factory = str
+    try:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description or ()]
+        while batch := cursor.fetchmany(BATCH):
+            yield names, batch
+            done += len(batch)
+        return
+    except sqlite3.OperationalError as exc:
+        if not str(exc).startswith(_NOT_UTF8):
+            raise
+    finally:
+        con.text_factory = _tolerant
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description or ()]
+    skip = done
+    while batch := cursor.fetchmany(BATCH):
+        if skip >= len(batch):
+            skip -= len(batch)
+            continue
+        yield names, batch[skip:]
+        skip = 0
 
 
 def schema(con: sqlite3.Connection) -> dict[str, set[str]]:
@@ -46,14 +84,13 @@ def _has(tables: dict[str, set[str]], required: dict[str, list[str]]) -> bool:
 
 
 def identify(profile: Profile, path: Path) -> bool:
-    try:
-        con = _connect(path)
-    except (ParseError, OSError, sqlite3.Error):
-        return False
+    """Whether the schema is the profile's; a file that is no readable SQLite raises ParseError,
+    so the examiner learns it is encrypted or corrupt rather than merely "not recognised"."""
+    con = _connect(path)
     try:
         tables = schema(con)
-    except sqlite3.Error:
-        return False
+    except sqlite3.DatabaseError as exc:
+        raise ParseError(f"database is corrupt or encrypted: {exc}") from exc
     finally:
         con.close()
     ident = profile.identify
@@ -80,17 +117,19 @@ def parse(profile: Profile, path: Path) -> Iterator[tuple[str, dict[str, Any], d
             query = choose(art, tables)
             if query is None:
                 continue
-            try:
-                cursor = con.execute(query.sql)
-            except sqlite3.Error as exc:
-                raise ParseError(f"artifact {art.name}: query failed: {exc}") from exc
             table = art.table or next(iter(query.requires), None)
+            name = art.name
+            index = -1
             try:
-                for index, row in enumerate(cursor):
-                    raw = dict(zip(row.keys(), tuple(row)))
-                    rowid = raw.pop("_rowid", None)
-                    yield art.name, {"table": table, "rowid": rowid} if rowid is not None else {"table": table, "index": index}, raw
-            except sqlite3.DatabaseError as exc:
-                raise ParseError(f"artifact {art.name}: database damaged while reading rows: {exc}") from exc
+                for names, batch in batches(con, query.sql):
+                    for row in batch:
+                        index += 1
+                        raw = dict(zip(names, row))
+                        rowid = raw.pop("_rowid", None)
+                        yield name, {"table": table, "rowid": rowid} if rowid is not None else {"table": table, "index": index}, raw
+            except sqlite3.Error as exc:
+                if index < 0:
+                    raise ParseError(f"artifact {name}: query failed: {exc}") from exc
+                raise ParseError(f"artifact {name}: database damaged while reading rows: {exc}") from exc
     finally:
         con.close()
