@@ -125,6 +125,11 @@ class Case:
         event = self.custody.append(action, self.examiner, ctx.inputs, ctx.outputs, ctx.details)
         self._finish(event)
 
+    def settle(self) -> dict[str, Any] | None:
+        """Finish the bookkeeping of a run killed after its custody event was written; return the
+        run still pending (to be resumed by running the same command again), or None."""
+        return self._roll_forward(self.pending())
+
     def _roll_forward(self, pending: dict[str, Any] | None) -> dict[str, Any] | None:
         """A run killed after its custody event was written only lacks its bookkeeping: finish it."""
         if pending is None:

@@ -13,6 +13,9 @@ from evkit.case.case import Case, CaseError
 from evkit.timefmt import iso_utc
 
 
+RESERVED_NUMBERS = {"reports", "exports"}
+
+
 def evidence_files(src: Any) -> list[Path]:
     """The files that make up an evidence item: every segment, parent or backing file."""
     if src.media is not None:
@@ -64,6 +67,8 @@ def add_evidence(case: Case, source: str, number: str, description: str | None =
 
     if not number.strip():
         raise CaseError("--evidence-number must not be empty")
+    if number.strip().lower() in RESERVED_NUMBERS:
+        raise CaseError(f"evidence number {number!r} is reserved (data/{number.lower()} holds evkit's own output)")
     from evkit.errors import EvidenceError
 
     try:

@@ -80,6 +80,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (artefact_id, profile)
     );
     """,
+    """
+    CREATE TABLE tags (                -- examiner tags and notes on records (evkit tag)
+        id INTEGER PRIMARY KEY,
+        record_id INTEGER NOT NULL REFERENCES records(id),
+        tag TEXT, note TEXT,
+        examiner TEXT NOT NULL, time TEXT NOT NULL,
+        seq INTEGER NOT NULL            -- custody event that added it
+    );
+    CREATE INDEX tags_by_record ON tags(record_id);
+    """,
 ]
 
 

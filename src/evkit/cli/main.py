@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -58,7 +59,22 @@ def main(
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR in the environment).")] = False,
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True,
                                                     help="Versions of evkit, Python, TSK and libyal bindings.")] = None,
+    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="Password of an encrypted iTunes or adb backup, read from this file (first line).")] = None,
+    ask_password: Annotated[bool, typer.Option("--ask-password", help="Ask for the password of an encrypted backup on the terminal.")] = False,
 ) -> None:
+    from evkit.sources.source import PASSWORD_ENV
+
+    if password_file is not None:
+        try:
+            os.environ[PASSWORD_ENV] = password_file.read_text(encoding="utf-8").splitlines()[0] if password_file.stat().st_size else ""
+        except (OSError, UnicodeError) as exc:
+            from evkit.errors import UsageError
+
+            raise UsageError(f"{password_file}: cannot read the password file ({exc})") from exc
+    elif ask_password:
+        import getpass
+
+        os.environ[PASSWORD_ENV] = getpass.getpass("Backup password: ")
     common.SETTINGS.quiet = quiet
     common.SETTINGS.verbose = verbose
     common.SETTINGS.color = not no_color
@@ -80,6 +96,9 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "profiles": ("profiles", "app", True),
     "run": ("run", "run", False),
     "export": ("export", "export", False),
+    "batch": ("batch", "batch", False),
+    "report": ("report", "report", False),
+    "tag": ("tag", "tag", False),
 }
 
 

@@ -1,0 +1,30 @@
+"""``evkit tag``: an examiner's tag or note on one record, recorded as a custody event."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from evkit.cli import common
+
+
+def tag(
+    case: Annotated[Path, typer.Argument(help="Case folder.")],
+    record_id: Annotated[int, typer.Argument(help="Record id (records.id; the first column of every report).", min=1)],
+    tag_: Annotated[Optional[list[str]], typer.Option("--tag", "-t", help="Tag (repeatable).")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", "-n", help="Free-text note.")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Tag and/or annotate a record; reports show it beside the record and under "tagged items"."""
+    from evkit.case.case import Case
+    from evkit.reports.tags import tag_record
+
+    with Case(case) as c:
+        result = tag_record(c, record_id, tag_, note)
+    if json_out:
+        common.emit_json(result)
+    else:
+        what = ", ".join(f"[{t}]" for t in result["tags"]) + (" with a note" if result["note"] else "")
+        print(f"record {record_id}: {what.strip(', ') or 'note'} added (custody event {result['seq']})")
