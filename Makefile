@@ -22,9 +22,13 @@ demo: $(STAMP)
 	$(BIN)/evkit case init $(DEMO) --case-number EVK-DEMO --examiner "Demo Examiner" --agency "evkit"
 	$(BIN)/evkit case add $(DEMO) sample_images/mbr_fat32_ntfs.E01 --evidence-number E1 --description "Sample MBR disk"
 	$(BIN)/evkit case add $(DEMO) sample_images/gpt_ext4.raw --evidence-number E2 --description "Sample GPT disk"
-	$(BIN)/evkit extract $(DEMO) --deleted || test $$? -eq 4
+	$(BIN)/evkit case add $(DEMO) sample_images/phone/android_ffs.tar --evidence-number E3 --description "Sample Android extraction"
+	$(BIN)/evkit --password-file sample_images/phone/password.txt case add $(DEMO) sample_images/phone/ios_backup_encrypted --evidence-number E4 --description "Sample encrypted iTunes backup"
+	$(BIN)/evkit --password-file sample_images/phone/password.txt extract $(DEMO) --deleted || test $$? -eq 4
+	$(BIN)/evkit --password-file sample_images/phone/password.txt run $(DEMO) || test $$? -eq 4
+	$(BIN)/evkit report $(DEMO) --format html,csv,xlsx,kml,geojson,timeline
 	$(BIN)/evkit verify $(DEMO)
-	@echo "demo case written to $(DEMO)/"
+	@echo "demo case written to $(DEMO)/; open $(DEMO)/data/reports/html/index.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
