@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -34,10 +35,12 @@ def cat(
                 target = f"{target}:{stream}"
             entry = src.lookup(target)
         fh = src.open(entry)
-        out = sys.stdout.buffer
+        sys.stdout.flush()
+        out = sys.stdout.fileno()
         try:
             while chunk := fh.read(CHUNK):
-                out.write(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(out, view):]
         finally:
             fh.close()
-        out.flush()

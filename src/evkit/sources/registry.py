@@ -3,12 +3,15 @@
 Adding a container or logical source means writing its module and naming its class here; the
 rest of evkit finds it through these lists. Order matters: formats are tried top to bottom and
 the first whose ``detect`` accepts the file wins, so catch-alls (raw) come last. Entries are
-"module:Class" strings so that ``evkit`` starts without importing every binding.
+"module:Class" strings so that ``evkit`` starts without importing every binding; a logical
+source also says what it can be (a folder, or a file starting with given bytes), so modules that
+cannot match are not even imported.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
 CONTAINERS = [
@@ -20,13 +23,27 @@ CONTAINERS = [
     "evkit.sources.containers.raw:Raw",
 ]
 
-LOGICAL = [
-    "evkit.sources.logical.itunes:ITunesBackup",
-    "evkit.sources.logical.adb_backup:AdbBackup",
-    "evkit.sources.logical.directory:Directory",
-    "evkit.sources.logical.zip:Zip",
-    "evkit.sources.logical.tar:Tar",
+FOLDER = "folder"
+ANY = "any"
+
+LOGICAL: list[tuple[str, str | tuple[bytes, ...]]] = [
+    ("evkit.sources.logical.itunes:ITunesBackup", FOLDER),
+    ("evkit.sources.logical.adb_backup:AdbBackup", (b"ANDROID BACKUP",)),
+    ("evkit.sources.logical.directory:Directory", FOLDER),
+    ("evkit.sources.logical.zip:Zip", (b"PK",)),
+    ("evkit.sources.logical.tar:Tar", ANY),
 ]
+
+
+def logical_candidates(is_folder: bool, head: bytes) -> Iterator[Any]:
+    """The logical source classes that could claim this item, imported only when they could."""
+    for spec, can_be in LOGICAL:
+        if can_be == FOLDER:
+            if not is_folder:
+                continue
+        elif can_be != ANY and (is_folder or not head.startswith(can_be)):
+            continue
+        yield load(spec)
 
 
 def load(spec: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from evkit import names
 from evkit.errors import EvidenceError, NotFound, UsageError
 from evkit.sources.base import Entry, FileSystem, Media
-from evkit.sources.registry import CONTAINERS, LOGICAL, load
+from evkit.sources.registry import CONTAINERS, load, logical_candidates
 
 HEAD_SIZE = 4096
 PASSWORD_ENV = "EVKIT_BACKUP_PASSWORD"
@@ -176,8 +176,7 @@ def open_source(path: str | os.PathLike[str], filesystems: bool = True) -> Sourc
         raise EvidenceError(p, f"cannot read: {exc.strerror or exc}") from exc
     if not head:
         raise EvidenceError(p, "file is empty (0 bytes)")
-    for spec in LOGICAL:
-        cls = load(spec)
+    for cls in logical_candidates(False, head):
         if cls.detect(p, head):
             return _logical(p, cls)
     for spec in CONTAINERS:
@@ -195,8 +194,7 @@ def open_source(path: str | os.PathLike[str], filesystems: bool = True) -> Sourc
 
 
 def _open_logical(p: Path, head: bytes) -> Source:
-    for spec in LOGICAL:
-        cls = load(spec)
+    for cls in logical_candidates(True, head):
         if cls.detect(p, head):
             return _logical(p, cls)
     raise EvidenceError(p, "not a supported logical source")
