@@ -1,0 +1,1 @@
+"""Built-in parsing profiles (YAML), installed as the package evkit._builtin_profiles."""

@@ -1,0 +1,1 @@
+"""evkit tests: real bytes from sample_images/ and the third-party corpus."""

@@ -1,0 +1,1 @@
+"""The evkit command line: thin Typer commands over the Python API."""

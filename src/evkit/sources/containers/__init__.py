@@ -1,0 +1,1 @@
+"""Container formats: each decodes evidence files into one media stream."""

@@ -1,0 +1,1 @@
+"""Filesystems read through pytsk3 (TSK) and pyfsapfs (APFS)."""

@@ -1,0 +1,1 @@
+"""Logical sources: folders, archives and phone backups shown as file trees."""
