@@ -272,3 +272,16 @@ def test_kill_and_resume(tmp_path: Path) -> None:
         assert _verify(case)[0] == 0
         bagit.Bag(str(case)).validate()
     assert interrupted >= 1, "no kill landed during the run: the test proved nothing"
+
+
+def test_changed_evidence_fails_loudly(tmp_path: Path) -> None:
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("original")
+    case = tmp_path / "case"
+    _new_case(case, folder, "E1")
+    (folder / "notes.txt").write_text("altered")
+    for command in (["extract"], ["run", "--profile", "android.sms"]):
+        proc = evkit(*command, str(case))
+        assert proc.returncode == 1, proc.stderr
+        assert b"EVIDENCE E1 CHANGED" in proc.stderr and b"Traceback" not in proc.stderr

@@ -10,7 +10,6 @@ again resumes it and ends exactly as a clean run would.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass

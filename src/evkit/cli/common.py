@@ -46,6 +46,20 @@ def shown(path: str) -> str:
     return names.escape(path)
 
 
+def fail_if_evidence_changed(recheck: dict[str, str]) -> None:
+    """A run that found its evidence changed ends loudly, with exit code 1, whatever else it did."""
+    changed = {n: state for n, state in recheck.items() if state != "unchanged"}
+    if not changed:
+        return
+    import typer
+
+    from evkit.errors import EXIT_MISMATCH
+
+    for number, state in changed.items():
+        print(f"evkit: error: EVIDENCE {number} CHANGED DURING OR SINCE REGISTRATION: {state}", file=sys.stderr)
+    raise typer.Exit(EXIT_MISMATCH)
+
+
 def record_line(record: Any) -> str:
     """One human line for a parsed record: time, profile/artifact and its first values."""
     values = " ".join(f"{k}={v}" for k, v in list(record.data.items())[:8] if v not in (None, "") and not k.endswith("_raw"))

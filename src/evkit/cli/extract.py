@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from evkit.cli import common
-from evkit.errors import EXIT_MISMATCH, EXIT_PARTIAL
+from evkit.errors import EXIT_PARTIAL
 
 
 def extract(
@@ -32,10 +31,6 @@ def extract(
     else:
         print(f"{result.extracted} files extracted ({result.bytes} bytes), {result.already} already in the case, "
               f"{len(result.unreadable)} unreadable")
-    if result.evidence_changed:
-        for number, state in result.evidence_recheck.items():
-            if state != "unchanged":
-                print(f"evkit: error: EVIDENCE {number} CHANGED DURING OR SINCE REGISTRATION: {state}", file=sys.stderr)
-        raise typer.Exit(EXIT_MISMATCH)
+    common.fail_if_evidence_changed(result.evidence_recheck)
     if result.unreadable:
         raise typer.Exit(EXIT_PARTIAL)

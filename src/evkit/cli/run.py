@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from evkit.cli import common
-from evkit.errors import EXIT_MISMATCH, EXIT_PARTIAL
+from evkit.errors import EXIT_PARTIAL
 
 
 def run(
@@ -36,10 +35,6 @@ def run(
         for key, n in sorted(result.records.items()):
             print(f"{n:>8}  {key}")
         print(f"{sum(result.records.values())} records from {result.files} files, {len(result.problems)} problems")
-    if result.evidence_changed:
-        for number, state in result.evidence_recheck.items():
-            if state != "unchanged":
-                print(f"evkit: error: EVIDENCE {number} CHANGED: {state}", file=sys.stderr)
-        raise typer.Exit(EXIT_MISMATCH)
+    common.fail_if_evidence_changed(result.evidence_recheck)
     if result.problems:
         raise typer.Exit(EXIT_PARTIAL)

@@ -251,7 +251,8 @@ def loads(raw: bytes) -> Any:
         raise ParseError(f"not JSON: {first_error}") from None
 
 
-def _read(target: Any) -> bytes:
+def read_bounded(target: Any) -> bytes:
+    """The whole target (a path or a stream), refused above MAX_BYTES: plist and JSON parse in memory."""
     if size_of(target) > MAX_BYTES:
         raise ParseError(f"larger than {MAX_BYTES} bytes")
     if hasattr(target, "getvalue"):
@@ -269,7 +270,7 @@ def identify(profile: Profile, target: Any) -> bool:
     try:
         if not header_ok(profile, read_head(target, 4096)):
             return False
-        raw = _read(target)
+        raw = read_bounded(target)
         root = loads(raw)
     except (ParseError, OSError):
         return False
@@ -282,7 +283,7 @@ def parse(profile: Profile, target: Any) -> Iterator[tuple[str, dict[str, Any], 
     if _cache is not None and _cache[0] is target:
         _, root, size = _cache
     else:
-        raw = _read(target)
+        raw = read_bounded(target)
         root, size = loads(raw), len(raw)
     _cache = None
     yield from tree_records(profile, root, size)

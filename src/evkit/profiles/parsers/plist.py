@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from evkit.profiles.model import Profile
-from evkit.profiles.parsers.file import header_ok, read_head, size_of
-from evkit.profiles.parsers.jsonfile import MAX_NODES, Budget, ParseError, tree_records
+from evkit.profiles.parsers.file import header_ok, read_head
+from evkit.profiles.parsers.jsonfile import MAX_NODES, Budget, ParseError, read_bounded, tree_records
 
 NEEDS_FILE = False
 MAX_BYTES = 256 * 1024 * 1024
@@ -146,20 +146,8 @@ def unarchive(root: dict[str, Any], budget: Budget) -> Any:
     return decoded["root"] if list(decoded) == ["root"] else decoded
 
 
-def _read(target: Any) -> bytes:
-    if size_of(target) > MAX_BYTES:
-        raise ParseError(f"larger than {MAX_BYTES} bytes")
-    if hasattr(target, "getvalue"):
-        return target.getvalue()
-    if hasattr(target, "read"):
-        target.seek(0)
-        return target.read()
-    with open(target, "rb") as fh:
-        return fh.read()
-
-
 def parse(profile: Profile, target: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
-    raw = _read(target)
+    raw = read_bounded(target)
     root = load(raw)
     if is_keyed_archive(root):
         root = unarchive(root, Budget(max(MAX_NODES, len(raw))))
