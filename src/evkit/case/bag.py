@@ -37,6 +37,15 @@ def atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (the directory entry, not only the file)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def file_hashes(path: Path, algos: Iterable[str] = ("sha256",)) -> dict[str, str]:
     hashers = {a: hashlib.new(a) for a in algos}
     with open(path, "rb") as fh:

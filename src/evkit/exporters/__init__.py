@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from evkit.case.bag import file_hashes
+from evkit.case.bag import file_hashes, fsync_dir
 from evkit.case.case import Case, CaseError
 from evkit.case.custody import read_events
 from evkit.case.safenames import safe_component
@@ -133,11 +133,7 @@ def _write_atomically(case: Case, rel: str, format_name: str, write: Callable[[B
         os.fsync(fh.fileno())
     os.chmod(tmp, 0o444)
     os.replace(tmp, dest)
-    dir_fd = os.open(dest.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(dest.parent)
     return count
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evkit.case.bag import file_hashes
+from evkit.case.bag import file_hashes, fsync_dir
 from evkit.case.case import Case, CaseError
 from evkit.case.custody import read_events
 from evkit.errors import UsageError
@@ -296,11 +296,7 @@ def _swap_folder(case: Case, staged: Path, rel: str) -> None:
     if dest.exists():
         os.rename(dest, old)
     os.rename(staged, dest)
-    dir_fd = os.open(dest.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(dest.parent)
     _remove_tree(old)
 
 

@@ -9,22 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from evkit.profiles.conversions import _SURROGATES, blob_value, clean_text, json_safe, timestamp_function
+from evkit.profiles.conversions import blob_value, json_safe, timestamp_function
 from evkit.profiles.model import Artifact, Column
 
 Step = Callable[[dict[str, Any], Any], None]
 
 _PLANS: dict[int, tuple[Artifact, dict[str, Step]]] = {}
-
-
-def _plain(value: Any) -> Any:
-    """``json_safe`` with the common types first (it runs for every undeclared value)."""
-    kind = type(value)
-    if kind is str:
-        return value if value.isascii() or _SURROGATES.search(value) is None else clean_text(value)
-    if kind is int or value is None or kind is float:
-        return value
-    return json_safe(value)
 
 
 def _step(col: Column) -> Step:
@@ -36,7 +26,7 @@ def _step(col: Column) -> Step:
 
         def timestamp(data: dict[str, Any], value: Any) -> None:
             data[name] = convert(value)
-            data[raw_name] = value if type(value) is int else _plain(value)
+            data[raw_name] = value if type(value) is int else json_safe(value)
         return timestamp
     if col.type == "enum":
         mapping = col.map or {}
@@ -47,13 +37,13 @@ def _step(col: Column) -> Step:
             else:
                 text = str(value)
                 data[name] = mapping[text] if text in mapping else (f"unknown ({value})" if value is not None else None)
-            data[raw_name] = _plain(value)
+            data[raw_name] = json_safe(value)
         return enum
     if col.type == "blob":
         how = col.blob
 
         def blob(data: dict[str, Any], value: Any) -> None:
-            data[name] = blob_value(bytes(value), how) if isinstance(value, (bytes, bytearray, memoryview)) else _plain(value)
+            data[name] = blob_value(bytes(value), how) if isinstance(value, (bytes, bytearray, memoryview)) else json_safe(value)
         return blob
     if col.type == "bool":
         def boolean(data: dict[str, Any], value: Any) -> None:
@@ -61,7 +51,7 @@ def _step(col: Column) -> Step:
         return boolean
 
     def plain(data: dict[str, Any], value: Any) -> None:
-        data[name] = _plain(value)
+        data[name] = json_safe(value)
     return plain
 
 
@@ -85,11 +75,11 @@ def convert_row(art: Artifact, raw: dict[str, Any]) -> tuple[dict[str, Any], str
         if step is not None:
             step(data, value)
         elif type(value) is str:
-            data[name] = value if value.isascii() else _plain(value)
+            data[name] = value if value.isascii() else json_safe(value)
         elif type(value) is int or value is None:
             data[name] = value
         else:
-            data[name] = _plain(value)
+            data[name] = json_safe(value)
     timestamp = data.get(art.timeline_time) if art.timeline_time else None
     if timestamp is not None and not (isinstance(timestamp, str) and timestamp.endswith("Z")):
         timestamp = None
