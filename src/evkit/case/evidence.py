@@ -116,21 +116,70 @@ def add_evidence(case: Case, source: str, number: str, description: str | None =
     return row
 
 
+class Recheck:
+    """The re-check of evidence files, hashed beside the run that reads them.
+
+    Hashing a large image again after a run costs as much as reading it once more; done in a
+    thread from the start of the run, it overlaps with the run's own work (hashlib releases the
+    GIL). Each file's ``stat`` is taken before it is hashed and again when the result is asked
+    for: any write to the file between the two changes its ctime (which no user can set back) or
+    size, and a file whose ``stat`` moved is hashed again then, as if nothing had been done early.
+    Folders have no such guard for the files inside them, so they are digested at the end.
+    """
+
+    def __init__(self, case: Case, numbers: list[str]) -> None:
+        import threading
+
+        self._items = [(ev["number"], json.loads(ev["files"])) for ev in case.evidence() if ev["number"] in numbers]
+        self._stats: dict[str, tuple[int, ...] | None] = {}
+        self._digests: dict[str, str | None] = {}
+        for _, files in self._items:
+            for f in files:
+                if f.get("kind") != "folder":
+                    self._stats[f["path"]] = _stat_key(Path(f["path"]))
+        self._thread = threading.Thread(target=self._hash_files, name="evidence-recheck", daemon=True)
+        self._thread.start()
+
+    def _hash_files(self) -> None:
+        for path, st in self._stats.items():
+            try:
+                self._digests[path] = file_hashes(Path(path))["sha256"] if st is not None else None
+            except OSError:
+                self._digests[path] = None
+
+    def result(self) -> dict[str, str]:
+        """``unchanged``, or what changed, per evidence number."""
+        self._thread.join()
+        out = {}
+        for number, files in self._items:
+            problems = []
+            for f in files:
+                p = Path(f["path"])
+                if f.get("kind") == "folder":
+                    if not p.exists():
+                        problems.append(f"{f['name']} is missing")
+                    elif folder_digest(p)["sha256"] != f["sha256"]:
+                        problems.append(f"folder {f['name']} CHANGED since it was added (a file was changed, added or removed)")
+                    continue
+                before, now = self._stats[f["path"]], _stat_key(p)
+                if now is None:
+                    problems.append(f"{f['name']} is missing")
+                    continue
+                digest = self._digests.get(f["path"]) if now == before else file_hashes(p)["sha256"]
+                if now[0] != f["size"] or digest != f["sha256"]:
+                    problems.append(f"{f['name']} CHANGED since it was added (sha256 differs)")
+            out[number] = "; ".join(problems) if problems else "unchanged"
+        return out
+
+
+def _stat_key(p: Path) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(p)
+    except OSError:
+        return None
+    return st.st_size, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns
+
+
 def recheck(case: Case, numbers: list[str]) -> dict[str, str]:
-    """Re-hash every file of the named evidence items: ``unchanged`` or what changed."""
-    out = {}
-    for ev in case.evidence():
-        if ev["number"] not in numbers:
-            continue
-        problems = []
-        for f in json.loads(ev["files"]):
-            p = Path(f["path"])
-            if not p.exists():
-                problems.append(f"{f['name']} is missing")
-            elif f.get("kind") == "folder":
-                if folder_digest(p)["sha256"] != f["sha256"]:
-                    problems.append(f"folder {f['name']} CHANGED since it was added (a file was changed, added or removed)")
-            elif os.stat(p).st_size != f["size"] or file_hashes(p)["sha256"] != f["sha256"]:
-                problems.append(f"{f['name']} CHANGED since it was added (sha256 differs)")
-        out[ev["number"]] = "; ".join(problems) if problems else "unchanged"
-    return out
+    """Re-hash every file of the named evidence items now: ``unchanged`` or what changed."""
+    return Recheck(case, numbers).result()

@@ -1,8 +1,12 @@
 """Copying files out of evidence into the case, hashing each one while it is copied.
 
-Files are written first and their rows committed after a filesystem sync, in batches: a row in
-``case.db`` therefore always describes a file that is fully on disk, and a resumed run only redoes
-files without a row. SQLite ``-wal``/``-journal``/``-shm`` files travel with their database.
+Reading the evidence (TSK, under the GIL) stays on the calling thread; writing, hashing (both
+release the GIL) and libmagic typing run on other threads beside it. Artefact rows are committed
+in batches once the files they describe are written and closed. The data is flushed to disk once,
+at the end of the run, before its custody event: a run killed before that leaves rows whose files
+may not have reached the disk (a power loss, not a killed process, can lose them), so a resumed
+run re-hashes the files of the interrupted run and redoes any that do not match their row. SQLite
+``-wal``/``-journal``/``-shm`` files travel with their database.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import ctypes
 import fnmatch
 import hashlib
 import os
+import queue
 import threading
 from concurrent.futures import Future
 from collections.abc import Callable
@@ -45,7 +50,7 @@ class ExtractResult:
 
 
 def _syncfs(path: Path) -> None:
-    """Flush the case's filesystem once per batch (fsync per file would dominate the run)."""
+    """Flush the case's filesystem once per run (fsync per file would dominate the run)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -70,6 +75,8 @@ class FileTyper:
 
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="magic")
+        self._lock = threading.Lock()
+        self._seen: dict[bytes, Future[str | None]] = {}
 
     def _handle(self) -> Any:
         if not hasattr(self._local, "m"):
@@ -93,10 +100,113 @@ class FileTyper:
             return None
 
     def submit(self, head: bytes) -> Future[str | None]:
-        return self._pool.submit(self._describe, head)
+        """The type of ``head``; identical heads (copies of one file) are typed once."""
+        key = hashlib.blake2b(head, digest_size=16).digest()
+        with self._lock:
+            fut = self._seen.get(key)
+            if fut is None:
+                fut = self._seen[key] = self._pool.submit(self._describe, head)
+        return fut
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+class _Copy:
+    """One file on its way to the case: its open descriptor, running hashes and artefact row."""
+
+    __slots__ = ("dest", "row", "fd", "md5", "sha", "size", "head")
+
+    def __init__(self, dest: str, row: list[Any]) -> None:
+        self.dest = dest
+        self.row = row
+        self.fd = -1
+        self.md5 = hashlib.md5()
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+
+
+_DATA, _LAST, _ABORT = 0, 1, 2
+
+
+class Copier:
+    """Writes and hashes the chunks it is given on its own thread, in the order given.
+
+    The queue is bounded (``DEPTH`` chunks of at most ``CHUNK`` bytes), so memory stays flat
+    however large the files. An error on the writing side (a full disk) is raised on the
+    reading side at its next call.
+    """
+
+    DEPTH = 32
+
+    def __init__(self, typer: FileTyper) -> None:
+        self._typer = typer
+        self._queue: queue.Queue[tuple[_Copy, bytes, int] | None] = queue.Queue(self.DEPTH)
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._work, name="copier", daemon=True)
+        self._thread.start()
+
+    def put(self, job: _Copy, chunk: bytes, op: int = _DATA) -> None:
+        """Queue a chunk of ``job``: ``_LAST`` also closes the file, ``_ABORT`` removes it."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put((job, chunk, op))
+
+    def drain(self) -> None:
+        """Wait until every queued chunk is written and every finished row is complete."""
+        self._queue.join()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                if self._error is None:
+                    self._step(*item)
+            except OSError as exc:
+                self._error = exc
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def _step(self, job: _Copy, chunk: bytes, op: int) -> None:
+        if op == _ABORT:
+            if job.fd >= 0:
+                os.close(job.fd)
+                os.unlink(job.dest)
+            return
+        if job.fd < 0:
+            job.fd = _create(job.dest)
+        if chunk:
+            if not job.head:
+                job.head = chunk[:MAGIC_BYTES]
+            job.md5.update(chunk)
+            job.sha.update(chunk)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(job.fd, view):]
+            job.size += len(chunk)
+        if op == _LAST:
+            os.close(job.fd)
+            job.row[8] = job.size
+            job.row[14] = self._typer.submit(job.head)
+            job.row[15] = job.md5.hexdigest()
+            job.row[16] = job.sha.hexdigest()
+
+
+def _create(dest: str) -> int:
+    """A new read-only file at ``dest``; one left by an interrupted run is replaced, never followed."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        return os.open(dest, flags, 0o444)
+    except FileExistsError:
+        os.unlink(dest)
+        return os.open(dest, flags, 0o444)
 
 
 def matches(path: str, globs: list[str]) -> bool:
@@ -121,6 +231,7 @@ class ArtefactWriter:
         self.pending: list[tuple[Any, ...]] = []
         self.pending_bytes = 0
         self.typer = FileTyper()
+        self.copier = Copier(self.typer)
         self.root = str(case.root)
         self.made: set[str] = set()
         self.run_rows: list[tuple[str, str]] = []
@@ -139,7 +250,7 @@ class ArtefactWriter:
             os.makedirs(folder, exist_ok=True)
             self.made.add(folder)
 
-    def copy(self, src: Any, e: Entry, parent_id: int | None = None) -> int:
+    def copy(self, src: Any, e: Entry, parent_id: int | None = None) -> None:
         rel, renamed = self.stored_path(e)
         dest = os.path.join(self.root, rel)
         try:
@@ -149,61 +260,87 @@ class ArtefactWriter:
             dest = os.path.join(self.root, rel)
             self._makedirs(os.path.dirname(dest))
             renamed = True
-        md5, sha = hashlib.md5(), hashlib.sha256()
-        size = 0
-        head = b""
+        raw_path = names.encode(e.path)
+        row: list[Any] = [self.ev["id"], e.locator, names.escape(e.path), raw_path.hex(), rel, int(renamed), e.inode,
+                          e.address, 0, e.mtime, e.atime, e.ctime, e.crtime, int(e.deleted), None, None, None,
+                          parent_id, self.seq]
+        job = _Copy(dest, row)
         stream = src.open(e)
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o444)
         try:
-            while chunk := stream.read(CHUNK):
-                if not head:
-                    head = chunk[:MAGIC_BYTES]
-                md5.update(chunk)
-                sha.update(chunk)
-                os.write(fd, chunk)
-                size += len(chunk)
+            chunk = stream.read(CHUNK)
+            while True:
+                after = stream.read(CHUNK) if chunk else b""
+                self.copier.put(job, chunk, _DATA if after else _LAST)
+                if not after:
+                    break
+                chunk = after
+        except BaseException:
+            self.copier.put(job, b"", _ABORT)
+            raise
         finally:
-            os.close(fd)
             stream.close()
         self.taken.add(rel.lower())
-        raw_path = names.encode(e.path)
-        row = (self.ev["id"], e.locator, names.escape(e.path), raw_path.hex(), rel, int(renamed), e.inode, e.address,
-               size, e.mtime, e.atime, e.ctime, e.crtime, int(e.deleted), self.typer.submit(head), md5.hexdigest(),
-               sha.hexdigest(), parent_id, self.seq)
         self.pending.append(row)
-        self.pending_bytes += size
-        self.run_rows.append((rel, row[16]))
-        self.run_bytes += size
+        self.pending_bytes += e.size
         if len(self.pending) >= BATCH_FILES or self.pending_bytes >= BATCH_BYTES:
             self.flush()
-        return size
 
     def flush(self) -> None:
+        """Commit the rows of every file written so far."""
+        self.copier.drain()
         if not self.pending:
             return
-        _syncfs(self.case.root)
         with self.case.store.transaction() as db:
+            last = db.execute("SELECT coalesce(max(id), 0) FROM artefacts").fetchone()[0]
             db.executemany(
                 "INSERT INTO artefacts(evidence_id, locator, path, path_hex, stored_path, renamed, inode, address, size,"
                 " mtime, atime, ctime, crtime, deleted, magic, md5, sha256, parent_id, seq)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(*row[:14], row[14].result(), *row[15:]) for row in self.pending])
-            for row in self.pending:
-                self.done[row[1]] = db.execute("SELECT id FROM artefacts WHERE evidence_id=? AND locator=?",
-                                               (row[0], row[1])).fetchone()[0]
+            self.done.update(db.execute("SELECT locator, id FROM artefacts WHERE id > ?", (last,)))
+        for row in self.pending:
+            self.run_rows.append((row[4], row[16]))
+            self.run_bytes += row[8]
         self.pending = []
         self.pending_bytes = 0
 
     def close(self) -> None:
-        """Write what is pending and stop the typing threads."""
-        self.flush()
-        self.typer.close()
+        """Write what is pending and stop the writing and typing threads."""
+        try:
+            self.flush()
+        finally:
+            self.copier.close()
+            self.typer.close()
+
+
+def _drop_unwritten(case: Case, seq: int) -> int:
+    """Forget the artefacts of an interrupted run whose files do not match their rows.
+
+    Its rows were committed before the data was flushed to disk, so after a power loss a file
+    may be short or empty; such files (and the sidecars recorded under them) are extracted again.
+    """
+    from evkit.case.bag import file_hashes
+
+    bad = []
+    for rid, stored, size, sha in case.store.db.execute(
+            "SELECT id, stored_path, size, sha256 FROM artefacts WHERE seq=?", (seq,)).fetchall():
+        p = case.root / stored
+        try:
+            ok = p.stat().st_size == size and file_hashes(p)["sha256"] == sha
+        except OSError:
+            ok = False
+        if not ok:
+            bad.append(rid)
+    if bad:
+        with case.store.transaction() as db:
+            db.executemany("DELETE FROM artefacts WHERE id=? OR parent_id=?", [(rid, rid) for rid in bad])
+    return len(bad)
 
 
 def extract(case: Case, evidence: str | None = None, globs: list[str] | None = None, deleted: bool = False,
             progress: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None) -> ExtractResult:
     """Copy every matching file of the chosen evidence items into ``data/<evidence number>/``."""
-    from evkit.case.evidence import recheck
+    from evkit.case.evidence import Recheck
     from evkit.sources.source import open_source
 
     globs = list(globs or [])
@@ -214,6 +351,9 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
     inputs = [{"evidence_number": i["number"], "sha256": i["sha256"], "source": i["source_path"]} for i in items]
     result = ExtractResult()
     with case.run("extract", inputs, key=key, details={"globs": globs, "deleted": deleted}) as run:
+        rechecking = Recheck(case, [i["number"] for i in items])
+        if run.resumed is not None:
+            run.details["redone_after_interruption"] = _drop_unwritten(case, run.seq)
         for item in items:
             w = ArtefactWriter(case, item, run.seq)
             sidecars: dict[str, Entry] = {}
@@ -234,7 +374,7 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
                         result.unreadable.append(f"{names.escape(e.path)}: deleted, no metadata left")
                         continue
                     try:
-                        result.bytes += w.copy(src, e)
+                        w.copy(src, e)
                         result.extracted += 1
                         mains[e.path] = e.locator
                     except EvkitError as exc:
@@ -249,13 +389,15 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
                         side = sidecars.get(path + suffix)
                         if side is None or side.locator in w.done:
                             continue
-                        result.bytes += w.copy(src, side, parent_id=w.done[loc])
+                        w.copy(src, side, parent_id=w.done[loc])
                         result.extracted += 1
                 w.close()
+            result.bytes += w.run_bytes
             listing = hashlib.sha256("".join(f"{p}\t{h}\n" for p, h in sorted(w.run_rows)).encode()).hexdigest()
             run.outputs.append({"evidence_number": item["number"], "artefacts": len(w.run_rows),
                                 "bytes": w.run_bytes, "listing_sha256": listing})
-        result.evidence_recheck = recheck(case, [i["number"] for i in items])
+        _syncfs(case.root)
+        result.evidence_recheck = rechecking.result()
         run.details["evidence_recheck"] = result.evidence_recheck
         run.details["already_extracted"] = result.already
         run.details["unreadable"] = result.unreadable[:1000]
