@@ -286,6 +286,88 @@ def test_qcow2_backing_chain(tmp_path: Path, ext4: Image) -> None:
     assert "base.qcow2" in line and "backing file" in line
 
 
+def _vhd_child(parent: Path, child: Path, changes: dict[int, bytes]) -> None:
+    """Write a differencing VHD over ``parent`` (a dynamic VHD) whose sectors ``changes`` differ.
+
+    qemu-img makes fixed and dynamic VHDs but no differencing ones, so the child is laid out here
+    from the VHD specification: footer copy, dynamic header naming the parent (its unique id,
+    time stamp, UTF-16 name and a relative Windows-path locator), block allocation table, one
+    block per changed region with its sector bitmap, footer.
+    """
+    import struct
+    import uuid
+
+    def checksum(block: bytes | bytearray) -> int:
+        return ~sum(block) & 0xFFFFFFFF
+
+    data = parent.read_bytes()
+    pfoot, phead = data[-512:], data[512:1536]
+    size = struct.unpack(">Q", pfoot[48:56])[0]
+    block_size = struct.unpack(">I", phead[32:36])[0]
+    entries = -(-size // block_size)
+    per_block = block_size // 512
+    bitmap_len = -(-per_block // 8 // 512) * 512
+    bat_off, bat_len = 1536, -(-entries * 4 // 512) * 512
+    loc_off = bat_off + bat_len
+    locator = (".\\" + parent.name).encode("utf-16-le")
+    blocks: dict[int, dict[int, bytes]] = {}
+    for sector, content in changes.items():
+        blocks.setdefault(sector // per_block, {})[sector % per_block] = content
+    bat = [0xFFFFFFFF] * entries
+    body = bytearray()
+    for n, (index, sectors) in enumerate(sorted(blocks.items())):
+        bat[index] = (loc_off + 512 + n * (bitmap_len + block_size)) // 512
+        bitmap, block = bytearray(bitmap_len), bytearray(block_size)
+        for s, content in sectors.items():
+            bitmap[s // 8] |= 0x80 >> (s % 8)
+            block[s * 512 : (s + 1) * 512] = content
+        body += bitmap + block
+    foot = bytearray(pfoot)
+    struct.pack_into(">Q", foot, 16, 512)  # the dynamic header follows the footer copy
+    struct.pack_into(">I", foot, 60, 4)  # disk type: differencing
+    foot[68:84] = uuid.uuid4().bytes
+    struct.pack_into(">I", foot, 64, 0)
+    struct.pack_into(">I", foot, 64, checksum(foot))
+    head = bytearray(1024)
+    head[0:8] = b"cxsparse"
+    struct.pack_into(">QQIII", head, 8, 0xFFFFFFFFFFFFFFFF, bat_off, 0x00010000, entries, block_size)
+    head[40:56] = pfoot[68:84]  # the parent's unique id
+    head[56:60] = pfoot[24:28]
+    name = parent.name.encode("utf-16-be")
+    head[64 : 64 + len(name)] = name
+    struct.pack_into(">4sIIIQ", head, 576, b"W2ru", 512, len(locator), 0, loc_off)
+    struct.pack_into(">I", head, 36, checksum(head))
+    table = b"".join(struct.pack(">I", v) for v in bat).ljust(bat_len, b"\xff")
+    child.write_bytes(bytes(foot) + bytes(head) + table + locator.ljust(512, b"\0") + bytes(body) + bytes(foot))
+
+
+def test_vhd_differencing_chain(tmp_path: Path, ext4: Image) -> None:
+    run(qemu_img(), "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic", ext4.path, tmp_path / "parent.vhd")
+    at = ext4.data.find(HELLO)
+    sector = at // 512
+    changed = bytearray(ext4.data[sector * 512 : (sector + 1) * 512])
+    changed[at % 512 : at % 512 + len(HELLO)] = b"HELLO CHILD\n"
+    _vhd_child(tmp_path / "parent.vhd", tmp_path / "child.vhd", {sector: bytes(changed)})
+    before = snapshot(tmp_path)
+
+    info = ok_json("info", "--json", tmp_path / "child.vhd")
+    assert info["container"]["format"] == "vhd"
+    assert info["container"]["metadata"]["disk_type"] == "differential"
+    assert info["container"]["metadata"]["parents"] == ["parent.vhd"]
+    assert ok("cat", tmp_path / "child.vhd", "/hello.txt") == b"HELLO CHILD\n"
+    assert ok("cat", tmp_path / "parent.vhd", "/hello.txt") == HELLO
+    assert ok("cat", tmp_path / "child.vhd", "/sub/rand.bin") == RAND  # unchanged blocks come from the parent
+    with open_source(tmp_path / "child.vhd") as src:
+        assert src.media.read(0, len(ext4.data)) == ext4.data[: sector * 512] + bytes(changed) + ext4.data[(sector + 1) * 512 :]
+    assert snapshot(tmp_path) == before, "evkit changed the evidence"
+
+    away = tmp_path / "away"
+    away.mkdir()
+    shutil.copy(tmp_path / "child.vhd", away)
+    line = fails(3, "hash", away / "child.vhd")
+    assert "parent.vhd" in line and "parent" in line
+
+
 def test_qcow2_with_raw_backing_file(tmp_path: Path, ext4: Image) -> None:
     shutil.copy(ext4.path, tmp_path / "base.img")
     run(qemu_img(), "create", "-q", "-f", "qcow2", "-b", "base.img", "-F", "raw", tmp_path / "child.qcow2", cwd=tmp_path)
