@@ -108,8 +108,10 @@ def test_three_jobs_one_broken_then_rerun(tmp_path: Path, samples: Path, sms_dir
                              "artefacts": one["artefacts"] + three["artefacts"], "records": 9}
     cases = tmp_path / "cases"
     assert one["case"] == str(cases / "EVK-1")
-    assert sorted(p.name for p in cases.iterdir()) == ["EVK-1", "EVK-1.log", "EVK-2.log", "EVK-3", "EVK-3.log"]
-    assert "does not exist" in (cases / "EVK-2.log").read_text()
+    # A job logs into its case; one that failed before its case existed, beside where it would be.
+    assert sorted(p.name for p in cases.iterdir()) == ["EVK-1", "EVK-2.log", "EVK-3"]
+    assert "does not exist" in (cases / "EVK-2.log").read_text() and two["log"] == str(cases / "EVK-2.log")
+    assert one["log"] == str(cases / "EVK-1" / "evkit.log") and " batch[" in (cases / "EVK-1" / "evkit.log").read_text()
     for name in ("EVK-1", "EVK-3"):
         _intact(cases / name)
         last = json.loads((cases / name / "custody.jsonl").read_text().splitlines()[-1])
@@ -253,7 +255,7 @@ def test_case_creation_killed_half_way(tmp_path: Path, samples: Path) -> None:
     for name in ("NO-LOG", "NO-EVENT"):
         assert _actions(tmp_path / "cases" / name) == ["case-init", "evidence-add", "extract", "batch-job"]
         _intact(tmp_path / "cases" / name)
-    assert "interrupted" in (tmp_path / "cases" / "NO-LOG.log").read_text()
+    assert "interrupted" in (tmp_path / "cases" / "NO-LOG" / "evkit.log").read_text()
 
 
 def _holder(path: Path) -> int | None:

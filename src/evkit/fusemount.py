@@ -148,7 +148,7 @@ class EvidenceFS:
 
     use_ns = True  # times in integer nanoseconds, the form mfusepy does not deprecate
 
-    def __init__(self, src: Source, on_ready: Callable[[], None] | None = None) -> None:
+    def __init__(self, src: Source, on_ready: Callable[[Source], None] | None = None) -> None:
         self.src = src
         self.ready = False
         self._on_ready = on_ready
@@ -259,7 +259,7 @@ class EvidenceFS:
     def init(self, path: str) -> None:
         self.ready = True
         if self._on_ready is not None:
-            self._on_ready()
+            self._on_ready(self.src)
 
     @_fuse_errors
     def getattr(self, path: str, fh: int | None = None) -> dict[str, int]:
@@ -401,10 +401,11 @@ def _release(mountpoint: str) -> None:
                          f"{fusermount()} -u -z {shlex.quote(mountpoint)}")
 
 
-def mount(source: str, mountpoint: str, on_ready: Callable[[], None] | None = None) -> None:
+def mount(source: str, mountpoint: str, on_ready: Callable[[Source], None] | None = None) -> None:
     """Mount ``source`` read-only at ``mountpoint`` and serve it until unmounted or signalled.
 
-    ``on_ready`` runs once the kernel has accepted the mount. Returns normally after Ctrl-C,
+    ``on_ready`` runs once the kernel has accepted the mount, with the opened source (what is
+    mounted can then be described without opening the evidence twice). Returns normally after Ctrl-C,
     SIGTERM or ``fusermount3 -u``; raises :class:`UsageError` for a bad mountpoint and
     :class:`FuseUnavailable` when this machine cannot mount FUSE filesystems.
     """

@@ -15,9 +15,12 @@ later run skips the job; a changed definition has a different digest and runs ag
 what the change requires. A batch killed while writing that event leaves its run marked in
 progress; the next run records it (the case had verified) instead of refusing to go on.
 
-Each case gets a log beside its folder (``<cases_dir>/<case>.log``, appended to by every run): it
-is not inside the case because everything there belongs to the bag, and a log of timings and
-warnings is not evidence. Tracebacks of unexpected errors go there, not to the examiner's terminal.
+A job logs into its case's log (``<case>/evkit.log``, see :mod:`evkit.case.caselog`), as every
+command on a case does: its steps with durations and counts, every warning, and for an unexpected
+error its Python traceback, which goes there rather than to the examiner's terminal. Lines written
+before the case is open are held and added once it is; a job that ends without its case (a
+missing source, a folder holding another case) leaves them in ``<cases_dir>/<case>.log`` instead,
+as there is no case to hold them, and never writes into a folder that is not its case.
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from evkit.batch.jobfile import JobSpec
 from evkit.case.case import DB_FILE, Case
+from evkit.case.caselog import ERROR, INFO, LOG_FILE, WARNING, CaseLog
 from evkit.case.custody import FILENAME as CUSTODY_FILE
-from evkit.case.custody import now_utc, read_events
+from evkit.case.custody import read_events
 from evkit.errors import EvkitError
 
 COMPLETE = "batch-job"
@@ -43,10 +47,16 @@ Emit = Callable[[dict[str, Any]], None]
 DETAIL_EVERY = 0.5  # seconds between progress details sent from inside a step
 
 
+def job_log(spec: JobSpec) -> str:
+    """Where a job's log is: its case's log once the case exists, else the file beside the case folder."""
+    case = Path(spec.case_dir)
+    return str(case / LOG_FILE) if (case / CUSTODY_FILE).is_file() else spec.log_file
+
+
 def result_for(spec: JobSpec, status: str, error: str | None) -> dict[str, Any]:
     """A job's entry in the batch result; also made by the parent for jobs that never ran or whose worker died."""
     return {"index": spec.index, "case_number": spec.case_number, "status": status, "error": error, "step": None,
-            "case": spec.case_dir, "log": spec.log_file, "job_sha256": spec.digest(),
+            "case": spec.case_dir, "log": job_log(spec), "job_sha256": spec.digest(),
             "evidence": [e.number for e in spec.evidence], "artefacts": None, "records": None, "warnings": 0,
             "durations": {}, "seconds": 0.0}
 
@@ -76,17 +86,35 @@ def write_reports(case: Case, formats: tuple[str, ...], warn: Callable[[str], No
 
 
 class _Log:
-    """Timestamped lines in the case's log file, flushed line by line so a killed run keeps them."""
+    """A job's log lines: held until its case is open, then written to the case's log as they come."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh: TextIO = open(path, "a", encoding="utf-8", buffering=1)
+    def __init__(self, fallback: Path) -> None:
+        self.fallback = fallback
+        self.held: list[tuple[str, str]] = []
+        self.log: CaseLog | None = None
 
-    def line(self, text: str) -> None:
-        self.fh.write(f"{now_utc()} {text}\n")
+    def attach(self, log: CaseLog) -> None:
+        self.log = log
+        for level, text in self.held:
+            log.write(level, text)
+        self.held.clear()
 
-    def close(self) -> None:
-        self.fh.close()
+    def write(self, level: str, text: str) -> None:
+        if self.log is None:
+            self.held.append((level, text))
+        else:
+            self.log.write(level, text)
+
+    def close(self) -> str:
+        """Where the lines went: a job that never opened its case writes them beside the case folder."""
+        if self.log is None:
+            try:
+                self.fallback.parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # the log is best effort (CaseLog drops what it cannot write); the job's result says it all
+            self.attach(CaseLog(self.fallback))
+        assert self.log is not None
+        return str(self.log.path)
 
 
 class _Job:
@@ -99,19 +127,18 @@ class _Job:
         self.events: list[dict[str, Any]] = []
         self.pending: dict[str, Any] | None = None
         self.last_detail = 0.0
-        self.log: _Log | None = None
+        self.log = _Log(Path(spec.log_file))
         self.case: Case | None = None
         self.case_numbers: list[str] = []  # the case's evidence, which extract and run_case work on
         self.issued = False  # whether this run changed the case before the report step (so reports are stale)
 
     # -- plumbing ----------------------------------------------------------------------------
-    def say(self, text: str) -> None:
-        if self.log is not None:
-            self.log.line(text)
+    def say(self, text: str, level: str = INFO) -> None:
+        self.log.write(level, text)
 
     def warn(self, text: str) -> None:
         self.result["warnings"] += 1
-        self.say(f"warning: {text}")
+        self.say(text, WARNING)
 
     def detail(self, text: str) -> None:
         """Progress inside a step, at most every DETAIL_EVERY seconds (a message per file would flood)."""
@@ -147,7 +174,6 @@ class _Job:
         argv = sys.argv
         sys.argv = list(self.spec.argv)  # custody events and resume markers name the batch command
         try:
-            self.log = _Log(Path(self.spec.log_file))
             self.say(f"job {self.spec.index} of {self.spec.jobs_file}: case {self.spec.case_number}, "
                      f"definition sha256 {self.result['job_sha256']}")
             self.work()
@@ -157,22 +183,22 @@ class _Job:
             self.fail(f"{exc.filename or ''} {exc.strerror or exc}".strip())
         except Exception as exc:  # a bug or a library's own error must fail this job only, never the batch
             self.fail(f"{type(exc).__name__}: {exc}")
-            self.say(traceback.format_exc().rstrip())
+            self.say(traceback.format_exc().rstrip(), ERROR)
         finally:
-            sys.argv = argv
             if self.case is not None:
                 self.count(self.case)
                 self.case.close()
             self.result["seconds"] = round(time.perf_counter() - started, 3)
-            if self.log is not None:
-                self.say(f"{self.result['status']} in {self.result['seconds']:.2f} s"
-                         + (f": {self.result['error']}" if self.result["error"] else ""))
-                self.log.close()
+            self.say(f"job {self.result['status']} in {self.result['seconds']:.2f} s"
+                     + (f": {self.result['error']}" if self.result["error"] else ""),
+                     ERROR if self.result["status"] == "failed" else INFO)
+            self.result["log"] = self.log.close()
+            sys.argv = argv
         return self.result
 
     def fail(self, message: str) -> None:
         self.result.update(status="failed", error=message, step=self.current)
-        self.say(f"FAILED at {self.current or 'start'}: {message}")
+        self.say(f"FAILED at {self.current or 'start'}: {message}", ERROR)
 
     def count(self, case: Case) -> None:
         db = case.store.db
@@ -185,6 +211,7 @@ class _Job:
                 if not os.path.exists(e.source):
                     raise StepFailed(f"evidence {e.number}: source {e.source} does not exist (nothing was done)")
             self.case = case = self.open_case()
+            self.log.attach(case.log)
             # A run killed after writing its custody event only lacks its bookkeeping: the case layer
             # finishes it at the next run; doing it now lets that step count as done and the case verify.
             self.pending = case.settle()

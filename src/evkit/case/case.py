@@ -2,14 +2,17 @@
 
 Every command that changes a case runs inside :meth:`Case.run`: it writes a ``run-in-progress.json``
 marker, does its work (artefact rows commit in batches after the files they describe are synced),
-appends one custody event, refreshes the BagIt manifests and removes the marker. A run killed at any
-point leaves either a finished case or a marker naming the unfinished run; running the same command
-again resumes it and ends exactly as a clean run would.
+appends one custody event, refreshes the BagIt manifests and removes the marker; its start, its
+recorded event with counts, or the error that stopped it go to the case's log (``evkit.log``, see
+:mod:`evkit.case.caselog`). A run killed at any point leaves either a finished case or a marker
+naming the unfinished run; running the same command again resumes it and ends exactly as a clean
+run would.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evkit import __version__
-from evkit.case import bag
+from evkit.case import bag, caselog
 from evkit.case.custody import FILENAME as CUSTODY_FILE
 from evkit.case.custody import CustodyLog, now_utc
 from evkit.case.store import CaseStore
@@ -52,6 +55,7 @@ class Case:
         self.store = CaseStore(root / DB_FILE)
         self.custody = CustodyLog(root / CUSTODY_FILE)
         self.meta = self.store.meta()
+        self.log = caselog.for_case(root)
 
     # -- creation -------------------------------------------------------------------------
     @classmethod
@@ -116,13 +120,22 @@ class Case:
         marker = {"action": action, "key": key, "seq": seq, "started": now_utc(), "command": sys.argv[:],
                   "resuming": pending}
         bag.atomic_write(self.root / MARKER, json.dumps(marker, ensure_ascii=False, indent=1))
+        resuming = f", resuming the run interrupted after starting {pending.get('started')}" if pending is not None else ""
+        self.log.info(f"{action}: started as custody event {seq}{resuming}")
+        began = time.monotonic()
         ctx = RunContext(seq, action, pending, inputs, [], dict(details or {}))
-        yield ctx
+        try:
+            yield ctx
+        except BaseException as exc:
+            why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self.log.error(f"{action}: stopped ({why}); the run stays marked in progress, the same command resumes it")
+            raise
         ctx.details["started"] = marker["started"]
         if pending is not None:
             ctx.details["resumed_interrupted_run_started"] = pending.get("started")
         event = self.custody.append(action, self.examiner, ctx.inputs, ctx.outputs, ctx.details)
         self._finish(event)
+        self.log.info(f"{action}: custody event {seq} recorded in {time.monotonic() - began:.2f} s{_summary(ctx.outputs)}")
 
     def settle(self) -> dict[str, Any] | None:
         """Finish the bookkeeping of a run killed after its custody event was written; return the
@@ -191,3 +204,21 @@ class Case:
             known = ", ".join(r[0] for r in self.store.db.execute("SELECT number FROM evidence")) or "none"
             raise CaseError(f"{self.root}: no evidence numbered {number!r} (known: {known})")
         return rows
+
+
+def _summary(outputs: list[dict[str, Any]], most: int = 5) -> str:
+    """The counts a run's custody outputs hold, for its log line: ``; E1: artefacts 12, bytes 3456``."""
+    parts = []
+    for out in outputs[:most]:
+        counts = [f"{k} {v}" for k, v in out.items() if isinstance(v, int) and not isinstance(v, bool)]
+        if isinstance(out.get("records"), dict):
+            counts.insert(0, f"records {sum(out['records'].values())}")
+        text = ", ".join(counts)
+        label = out.get("evidence_number") or out.get("path") or out.get("record_id")
+        if label is not None:
+            text = f"{label}: {text}" if text else str(label)
+        if text:
+            parts.append(text)
+    if len(outputs) > most:
+        parts.append(f"{len(outputs) - most} more outputs")
+    return f"; {'; '.join(parts)}" if parts else ""

@@ -22,7 +22,7 @@ def init(
     examiner: Annotated[str, typer.Option("--examiner", help="Who does the work (recorded in every custody event).")],
     agency: Annotated[Optional[str], typer.Option("--agency")] = None,
     notes: Annotated[Optional[str], typer.Option("--notes")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: the case folder and its metadata.")] = False,
 ) -> None:
     """Create a case folder: a BagIt bag with case.db and an empty custody log."""
     from evkit.case.case import Case
@@ -41,7 +41,7 @@ def add(
     source: Annotated[str, typer.Argument(help="Evidence: image file (first segment), archive or folder.")],
     evidence_number: Annotated[str, typer.Option("--evidence-number", help="Evidence item number, e.g. E1.")],
     description: Annotated[Optional[str], typer.Option("--description")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: the evidence item's format, size and hashes.")] = False,
 ) -> None:
     """Register evidence: hash the whole media, verify an E01's stored hashes, record its layout."""
     from evkit.case.case import Case
@@ -58,15 +58,14 @@ def add(
         again = " (already registered; nothing changed)" if out.get("already_registered") else ""
         print(f"{evidence_number}: {out['format']}, {out['media_size']} bytes, sha256 {out['sha256']}, {state}{again}")
     if out["verified"] == 0:
-        print(f"evkit: error: {source}: media hash does not match the hash stored at acquisition", file=sys.stderr)
-        raise typer.Exit(EXIT_MISMATCH)
+        raise typer.Exit(common.error(f"{source}: media hash does not match the hash stored at acquisition", EXIT_MISMATCH))
 
 
 @app.command("sign")
 def sign(
     case: Annotated[Path, typer.Argument(help="Case folder.")],
     key: Annotated[Path, typer.Option("--key", help="Ed25519 private key (PEM), e.g. from `evkit case keygen`.")],
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: what was signed and the key's fingerprint.")] = False,
 ) -> None:
     """Write a detached Ed25519 signature over the tag manifest (which covers every file)."""
     from evkit.case.case import Case
@@ -86,9 +85,16 @@ def sign(
 
 
 @app.command("keygen")
-def keygen(key: Annotated[Path, typer.Argument(help="Where to write the new private key (PEM); the public key goes to KEY.pub.")]) -> None:
+def keygen(
+    key: Annotated[Path, typer.Argument(help="Where to write the new private key (PEM); the public key goes to KEY.pub.")],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: both keys' paths and the public key's fingerprint.")] = False,
+) -> None:
     """Make an Ed25519 key pair for `evkit case sign`."""
-    from evkit.case.signing import generate_key
+    from evkit.case.signing import fingerprint, generate_key
 
     pub = generate_key(key)
-    print(f"private key: {key}\npublic key:  {pub}")
+    if json_out:
+        common.emit_json({"private_key": common.shown(str(key.absolute())), "public_key": common.shown(str(pub.absolute())),
+                          "fingerprint": fingerprint(pub.read_bytes())})
+    else:
+        print(f"private key: {key}\npublic key:  {pub}")

@@ -34,12 +34,33 @@ def show_progress(json_mode: bool = False) -> bool:
 
 
 def warn(message: str) -> None:
+    """A problem with one item while the run goes on: on stderr (unless --quiet) and in the case's log."""
+    from evkit.case import caselog
+
+    caselog.to_open_cases(caselog.WARNING, message)
     if not SETTINGS.quiet:
         print(f"evkit: warning: {message}", file=sys.stderr)
 
 
+def error(message: str, exit_code: int) -> int:
+    """The one stderr line of a failed command (also in the case's log); returns the exit code to end with."""
+    from evkit.case import caselog
+
+    caselog.to_open_cases(caselog.ERROR, message)
+    print(f"evkit: error: {message}", file=sys.stderr)
+    return exit_code
+
+
+def disable_color() -> None:
+    """--no-color: also set NO_COLOR, which rich (help, progress bars) and child processes honour."""
+    SETTINGS.color = False
+    os.environ["NO_COLOR"] = "1"
+
+
 def emit_json(obj: Any) -> None:
+    """One JSON document on its own line, flushed: a script waiting for it (`mount --json`) sees it at once."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 def shown(path: str) -> str:
@@ -56,7 +77,7 @@ def fail_if_evidence_changed(recheck: dict[str, str]) -> None:
     from evkit.errors import EXIT_MISMATCH
 
     for number, state in changed.items():
-        print(f"evkit: error: EVIDENCE {number} CHANGED DURING OR SINCE REGISTRATION: {state}", file=sys.stderr)
+        error(f"EVIDENCE {number} CHANGED DURING OR SINCE REGISTRATION: {state}", EXIT_MISMATCH)
     raise typer.Exit(EXIT_MISMATCH)
 
 

@@ -9,14 +9,46 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from evkit.cli import common
 
+
+class OutputClosed(Exception):
+    """Whoever read stdout went away (`evkit ls ... | head`): not a failure of the command."""
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe or socket nobody reads any more (poll reports POLLERR on it)."""
+    import select
+
+    poller = select.poll()
+    poller.register(sys.stdout.fileno(), select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+class _Group(TyperGroup):
+    """Typer's group, but a closed stdout ends the command with exit 0, not Typer's exit 1 (a mismatch)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            if _stdout_closed():
+                raise OutputClosed() from exc
+            from evkit.errors import EvkitError
+
+            raise EvkitError(f"broken pipe: {exc}") from exc
+
+
 app = typer.Typer(
+    cls=_Group,
     name="evkit",
     help="Read-only digital-evidence toolkit: open images and extractions, list, read, hash and mount them.",
     no_args_is_help=True,
@@ -77,7 +109,8 @@ def main(
         os.environ[PASSWORD_ENV] = getpass.getpass("Backup password: ")
     common.SETTINGS.quiet = quiet
     common.SETTINGS.verbose = verbose
-    common.SETTINGS.color = not no_color
+    if no_color:
+        common.disable_color()
 
 
 # Every command: name -> (module in evkit.cli, attribute, whether it is a sub-command group).
@@ -115,36 +148,106 @@ def _register(only: str | None = None) -> None:
             app.command(name)(obj)
 
 
+# Global options that take a value in the next word (`--password-file FILE`), skipped when looking for the command.
+_VALUED_OPTIONS = {"--password-file"}
+
+
 def _command_word(argv: list[str]) -> str | None:
     """The sub-command named on the command line, if it is one of ours (global options come first)."""
-    for word in argv[1:]:
-        if not word.startswith("-"):
+    words = iter(argv[1:])
+    for word in words:
+        if word in _VALUED_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
             return word if word in COMMANDS else None
     return None
 
 
+
+def _common_options(group: click.Group) -> None:
+    """Let every command take --quiet, --verbose and --no-color after its name too (`evkit verify -q CASE`).
+
+    They are options of ``evkit`` itself; scripts put them wherever they put --json, so each command
+    also accepts them and sets the same settings before it runs.
+    """
+    def setter(action: Callable[[], None]) -> Callable[[click.Context, click.Parameter, bool], None]:
+        return lambda ctx, param, value: action() if value else None
+
+    options = [
+        (["--quiet", "-q"], "Only errors on stderr.", lambda: setattr(common.SETTINGS, "quiet", True)),
+        (["--verbose", "-v"], "More detail on stderr.", lambda: setattr(common.SETTINGS, "verbose", True)),
+        (["--no-color"], "No colour (also: NO_COLOR in the environment).", common.disable_color),
+    ]
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _common_options(command)
+            continue
+        taken = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        for decls, help_text, action in options:
+            if not taken & set(decls):
+                command.params.append(click.Option(decls, is_flag=True, expose_value=False, is_eager=True,
+                                                   help=help_text, callback=setter(action)))
+
+
+# Exit codes as the case log names them (docs/exit-codes.md).
+_MEANING = {0: "success", 1: "verification mismatch", 2: "usage error", 3: "evidence unreadable or unsupported",
+            4: "finished with some failures", 130: "interrupted"}
+
+
+def _invoke() -> int:
+    """Run the command named on the command line; its exit code, any error printed as one line."""
+    from evkit.errors import EXIT_UNREADABLE, EXIT_USAGE, EvkitError
+
+    command = typer.main.get_command(app)
+    assert isinstance(command, click.Group)
+    _common_options(command)
+    try:
+        code = command.main(prog_name="evkit", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError:
+        return EXIT_USAGE  # the help was shown when the error was made
+    except click.ClickException as exc:  # a usage error found by the option parser
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        return common.error(f"{exc.format_message().rstrip('.')}{hint}", EXIT_USAGE)
+    except click.Abort:
+        return common.error("no input where some was asked for", EXIT_USAGE)
+    except EvkitError as exc:
+        return common.error(str(exc), exc.exit_code)
+    except OutputClosed:
+        _discard_stdout()
+        return 0
+    except KeyboardInterrupt:
+        code = 130
+    except MemoryError:
+        return common.error("out of memory", EXIT_UNREADABLE)
+    except OSError as exc:
+        return common.error(f"{exc.filename or ''} {exc.strerror or exc}".strip(), EXIT_UNREADABLE)
+    if code == 130:
+        print("evkit: interrupted", file=sys.stderr)
+    return code if isinstance(code, int) else 0
+
+
+def _discard_stdout() -> None:
+    """Send what is left in stdout's buffer nowhere, so exiting does not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def run() -> None:
     """Console-script entry point."""
-    from evkit.errors import EXIT_UNREADABLE, EvkitError
-
     os.environ["TZ"] = "UTC"
     time.tzset()
+    started = time.monotonic()
     _register(_command_word(sys.argv))
+    code = _invoke()
+    if "evkit.case.caselog" in sys.modules:  # only a command that opened a case has a log to finish
+        from evkit.case import caselog
+
+        level = caselog.INFO if code == 0 else caselog.WARNING if code == 4 else caselog.ERROR
+        caselog.to_open_cases(level, f"finished: exit code {code} ({_MEANING.get(code, 'error')}) "
+                                     f"in {time.monotonic() - started:.2f} s")
     try:
-        app()
-    except EvkitError as exc:
-        print(f"evkit: error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("evkit: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.stdout.flush()
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except MemoryError:
-        print("evkit: error: out of memory", file=sys.stderr)
-        sys.exit(EXIT_UNREADABLE)
-    except OSError as exc:
-        print(f"evkit: error: {exc.filename or ''} {exc.strerror or exc}".strip(), file=sys.stderr)
-        sys.exit(EXIT_UNREADABLE)
+        _discard_stdout()
+    sys.exit(code)

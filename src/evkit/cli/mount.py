@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from typing import Annotated
+import time
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from evkit.sources.source import Source
 
 
 def mount(
     source: Annotated[str, typer.Argument(help="Evidence: image file (first segment), archive or folder.")],
     mountpoint: Annotated[str, typer.Argument(help="Empty folder to mount on.")],
+    json_out: Annotated[bool, typer.Option("--json", help="A JSON line on stdout when mounted (wait for it), another when unmounted.")] = False,
 ) -> None:
     """Mount every filesystem of the evidence read-only at MOUNTPOINT; runs until unmounted.
 
@@ -28,11 +33,26 @@ def mount(
     from evkit.cli import common
 
     where = os.path.abspath(mountpoint)  # now: once mounted, libfuse has changed into /
+    whence = os.path.abspath(source)
+    event = {"source": names.escape(whence), "mountpoint": names.escape(where), "pid": os.getpid()}
 
-    def ready() -> None:
+    def ready(src: Source) -> None:
+        if json_out:
+            filesystems = [{"path": fs.get("mount"), "type": fs.get("type"), "locator": fs.get("locator"),
+                            "label": names.escape(fs["label"]) if fs.get("label") else None}
+                           for fs in src.info().get("filesystems") or []]
+            common.emit_json({"event": "mounted", "time": _now(), **event, "read_only": True,
+                              "deleted_dir": f"/{fusemount.DELETED_DIR}", "filesystems": filesystems,
+                              "unmount": [fusemount.fusermount(), "-u", names.escape(where)]})
         if not common.SETTINGS.quiet:
             print(f"evkit: {names.escape(source)} mounted read-only at {names.escape(where)}; "
                   f"unmount with Ctrl-C or: {fusemount.fusermount()} -u {shlex.quote(where)}",
                   file=sys.stderr, flush=True)
 
-    fusemount.mount(source, mountpoint, on_ready=ready)
+    fusemount.mount(whence, where, on_ready=ready)
+    if json_out:
+        common.emit_json({"event": "unmounted", "time": _now(), **event})
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -15,7 +15,7 @@ def tag(
     record_id: Annotated[int, typer.Argument(help="Record id (records.id; the first column of every report).", min=1)],
     tag_: Annotated[Optional[list[str]], typer.Option("--tag", "-t", help="Tag (repeatable).")] = None,
     note: Annotated[Optional[str], typer.Option("--note", "-n", help="Free-text note.")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: what was recorded, with the rows as stored in case.db's tags table.")] = False,
 ) -> None:
     """Tag and/or annotate a record; reports show it beside the record and under "tagged items"."""
     from evkit.case.case import Case
@@ -23,6 +23,9 @@ def tag(
 
     with Case(case) as c:
         result = tag_record(c, record_id, tag_, note)
+        columns = ("id", "record_id", "tag", "note", "examiner", "time", "seq")
+        result["rows"] = [dict(zip(columns, row)) for row in c.store.db.execute(
+            f"SELECT {', '.join(columns)} FROM tags WHERE seq = ? ORDER BY id", (result["seq"],))]
     if json_out:
         common.emit_json(result)
     else:

@@ -14,15 +14,26 @@ from evkit.errors import EXIT_MISMATCH
 def verify(
     case: Annotated[Path, typer.Argument(help="Case folder.")],
     public_key: Annotated[Optional[Path], typer.Option("--public-key", help="Check the signature with this key instead of the embedded one.")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document: every file's status, the problems, the signature.")] = False,
 ) -> None:
     """List every file as matched, modified, missing or new; exit 0 only when all is intact."""
+    from evkit.case import caselog
+    from evkit.case.custody import FILENAME as CUSTODY_FILE
     from evkit.case.verify import verify_case
     from evkit.errors import UsageError
 
     if not case.is_dir():
         raise UsageError(f"{case}: no such case folder")
+    log = caselog.for_case(case) if (case / CUSTODY_FILE).is_file() else None  # never a log in a folder that is no case
     report = verify_case(case, public_key)
+    if log is not None:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts().items()))
+        if report.ok:
+            log.info(f"verify: case intact; {counts}; {report.events} custody events")
+        else:
+            more = f" (and {len(report.problems) - 5} more)" if len(report.problems) > 5 else ""
+            log.error(f"verify: CASE NOT INTACT; {counts}; problems: {'; '.join(report.problems[:5])}{more}"
+                      + (f"; interrupted run: {report.interrupted.get('action')}" if report.interrupted else ""))
     if json_out:
         common.emit_json(report.as_dict())
     else:
