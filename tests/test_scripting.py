@@ -190,9 +190,14 @@ def test_every_command_takes_json_and_the_common_options() -> None:
     for name, cmd in commands.items():
         opts = {opt for p in cmd.params for opt in getattr(p, "opts", [])}
         assert {"--quiet", "-q", "--verbose", "-v", "--no-color"} <= opts, name
-        # `profiles show` prints a profile's YAML and `profiles validate` one line per file: their data is not JSON.
-        if name not in ("profiles show", "profiles validate"):
-            assert "--json" in opts, name
+        assert "--json" in opts, name
+
+
+def test_profiles_show_and_validate_json() -> None:
+    shown = json.loads(evkit("profiles", "show", "android.sms", "--json", check=True).stdout)
+    assert shown["id"] == "android.sms" and shown["profile"]["id"] == "android.sms" and shown["file"].endswith(".yaml")
+    checked = json.loads(evkit("profiles", "validate", "--json", check=True).stdout)
+    assert checked["valid"] is True and {"android.sms", "exif"} <= {p["id"] for p in checked["profiles"]}
 
 
 def test_cat_json(samples: Path) -> None:

@@ -1,7 +1,7 @@
 """A case folder and the actions on it: init, add evidence, extract, and closing every run.
 
 Every command that changes a case runs inside :meth:`Case.run`: it writes a ``run-in-progress.json``
-marker, does its work (artefact rows commit in batches after the files they describe are synced),
+marker, does its work (artefact rows commit in batches once the files they describe are written),
 appends one custody event, refreshes the BagIt manifests and removes the marker; its start, its
 recorded event with counts, or the error that stopped it go to the case's log (``evkit.log``, see
 :mod:`evkit.case.caselog`). A run killed at any point leaves either a finished case or a marker

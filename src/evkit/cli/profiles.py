@@ -29,26 +29,36 @@ def list_profiles(profiles_dir: ProfilesDir = None, json_out: Annotated[bool, ty
 
 
 @app.command("show")
-def show(profile: Annotated[str, typer.Argument(help="Profile id.")], profiles_dir: ProfilesDir = None) -> None:
+def show(profile: Annotated[str, typer.Argument(help="Profile id.")], profiles_dir: ProfilesDir = None,
+         json_out: Annotated[bool, typer.Option("--json", help="The profile as one JSON object, with its file.")] = False) -> None:
     """Print a profile's YAML."""
     from evkit.profiles.loader import load_all, select
 
     p = select(load_all(profiles_dir), [profile])[0]
-    sys.stdout.write(Path(str(p.origin)).read_text(encoding="utf-8"))
+    text = Path(str(p.origin)).read_text(encoding="utf-8")
+    if json_out:
+        import yaml
+
+        common.emit_json({"id": p.id, "file": str(p.origin), "profile": yaml.safe_load(text)})
+    else:
+        sys.stdout.write(text)
 
 
 @app.command("validate")
 def validate(files: Annotated[Optional[list[Path]], typer.Argument(help="Profile files; default: every known profile.")] = None,
-             profiles_dir: ProfilesDir = None) -> None:
+             profiles_dir: ProfilesDir = None,
+             json_out: Annotated[bool, typer.Option("--json", help="One JSON object: the profiles checked.")] = False) -> None:
     """Check profiles against the schema; errors name the file, line and field."""
     from evkit.profiles.loader import load_all, load_file
 
-    if files:
+    checked = [load_file(f) for f in files] if files else sorted(load_all(profiles_dir).values(), key=lambda p: p.id)
+    if json_out:
+        common.emit_json({"valid": True, "profiles": [{"id": p.id, "version": p.version, "file": str(p.origin)} for p in checked]})
+    elif files:
         for f in files:
-            load_file(f)
             print(f"{f}: ok")
     else:
-        print(f"{len(load_all(profiles_dir))} profiles: ok")
+        print(f"{len(checked)} profiles: ok")
 
 
 @app.command("test")
