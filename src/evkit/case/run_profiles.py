@@ -7,7 +7,6 @@ with a ``parsed`` row, so a resumed run skips exactly the pairs that were finish
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -18,9 +17,10 @@ from typing import Any
 from evkit.case.case import Case
 from evkit.case.extract import ArtefactWriter
 from evkit.errors import EvkitError
-from evkit.profiles.engine import SIDECARS, parse_entry
+from evkit.profiles.engine import SIDECARS, parse_entry_as
+from evkit.profiles.forms import CASE_ROWS, CaseRows
 from evkit.profiles.model import Profile
-from evkit.profiles.record import FileProblem, Record
+from evkit.profiles.record import FileProblem
 
 
 @dataclass
@@ -63,34 +63,34 @@ def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_de
                     todo = [p for p in profiles if (e.locator, p.id) not in done]
                     if not todo:
                         continue
-                    found: dict[str, list[Record]] = {}
+                    found: dict[str, list[CaseRows]] = {}
                     problems: dict[str, str] = {}
-                    for out in parse_entry(src, e, todo, hunt, Path(scratch)):
+                    for out in parse_entry_as(CASE_ROWS, src, e, todo, hunt, Path(scratch)):
                         if isinstance(out, FileProblem):
                             problems[out.profile] = out.message
                             result.problems.append(out.as_dict())
                             if warn:
                                 warn(f"{item['number']}: {out.path} ({out.profile}): {out.message}")
                         else:
-                            found.setdefault(out.profile, []).append(out)
+                            found.setdefault(out.origin.profile, []).append(out)
                     if not found and not problems:
                         continue
                     artefact_id = _ensure_artefact(w, src, e)
                     result.files += 1
                     with case.store.transaction() as tx:
                         for pid in set(found) | set(problems):
-                            recs = found.get(pid, [])
+                            batches = found.get(pid, [])
                             tx.executemany(
                                 "INSERT INTO records(evidence_id, artefact_id, profile, profile_version, artifact, timestamp,"
                                 " locator, source_sha256, row_table, row_id, row_index, data, seq)"
                                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                [(item["id"], artefact_id, r.profile, r.profile_version, r.artifact, r.timestamp, r.locator,
-                                  r.source_sha256, r.row.get("table"), r.row.get("rowid"), r.row.get("index"),
-                                  json.dumps(r.data, ensure_ascii=False), run.seq) for r in recs])
+                                [(item["id"], artefact_id, b.origin.profile, b.origin.profile_version, b.origin.artifact,
+                                  timestamp, b.origin.locator, b.origin.source_sha256, table, rowid, index, data, run.seq)
+                                 for b in batches for timestamp, table, rowid, index, data in b.rows])
                             tx.execute("INSERT OR REPLACE INTO parsed(artefact_id, profile, records, problem, seq) VALUES (?,?,?,?,?)",
-                                       (artefact_id, pid, len(recs), problems.get(pid), run.seq))
-                            for r in recs:
-                                result.records[f"{r.profile}/{r.artifact}"] += 1
+                                       (artefact_id, pid, sum(len(b.rows) for b in batches), problems.get(pid), run.seq))
+                            for b in batches:
+                                result.records[f"{pid}/{b.origin.artifact}"] += len(b.rows)
             w.close()
         total = {k: v for k, v in sorted(result.records.items())}
         run.outputs.append({"records": total, "files": result.files, "problems": len(result.problems)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -20,10 +20,8 @@ def parse(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per record.")] = False,
 ) -> None:
     """Print the records the profiles find, each with its locator, source SHA-256 and row."""
-    import json
-
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    from evkit.profiles.engine import run_profiles, scratch_dir
+    from evkit.profiles.engine import run_profiles_as, scratch_dir
+    from evkit.profiles.forms import JSON_LINES, RECORDS, Form, Lines
     from evkit.profiles.loader import load_all, select
     from evkit.profiles.record import FileProblem
     from evkit.sources.source import open_source
@@ -31,18 +29,26 @@ def parse(
     chosen = select(load_all(profiles_dir), profile)
     problems = 0
     count = 0
+    form: Form[Any] = JSON_LINES if json_out else RECORDS
     with open_source(source) as src:
-        for item in run_profiles(src, chosen, hunt=hunt, include_deleted=deleted, scratch=scratch_dir()):
+        for item in run_profiles_as(form, src, chosen, hunt=hunt, include_deleted=deleted, scratch=scratch_dir()):
             if isinstance(item, FileProblem):
                 problems += 1
                 common.warn(f"{item.path} ({item.profile}): {item.message}")
-                continue
-            count += 1
-            if json_out:
-                sys.stdout.write(encode(item.as_dict()) + "\n")
+            elif isinstance(item, Lines):
+                count += len(item.lines)
+                _write(item.lines)
             else:
+                count += 1
                 sys.stdout.write(common.record_line(item) + "\n")
     if not json_out and not common.SETTINGS.quiet:
         print(f"{count} records, {problems} files with problems", file=sys.stderr)
     if problems:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _write(lines: list[str]) -> None:
+    """Lines written in pieces of 64: one write even when stdout is unbuffered (``PYTHONUNBUFFERED``),
+    and never a text as large as a whole batch, which malloc would map and unmap page by page."""
+    for start in range(0, len(lines), 64):
+        sys.stdout.write("".join(lines[start:start + 64]))

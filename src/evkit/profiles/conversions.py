@@ -7,13 +7,14 @@ the converted one by the caller.
 from __future__ import annotations
 
 import base64
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 from evkit.timefmt import iso_utc
 
-_MAC_EPOCH = 978307200          # 2001-01-01 in unix seconds
+MAC_EPOCH = 978307200           # 2001-01-01 in unix seconds
 _WEBKIT_EPOCH = 11644473600     # 1601-01-01 .. 1970-01-01 in seconds
 _SURROGATES = re.compile("[\udc80-\udcff]")
 
@@ -28,16 +29,38 @@ def _split(value: float | int, per_second: int) -> tuple[int, int]:
 
 
 # Numeric formats: (units per second, seconds to add to reach the Unix epoch).
-_UNITS: dict[str, tuple[int, int]] = {
+UNITS: dict[str, tuple[int, int]] = {
     "unix_s": (1, 0), "unix_ms": (1000, 0), "unix_us": (1_000_000, 0), "prtime": (1_000_000, 0),
     "unix_ns": (1_000_000_000, 0), "webkit": (1_000_000, -_WEBKIT_EPOCH), "filetime": (10_000_000, -_WEBKIT_EPOCH),
-    "mac_absolute_s": (1, _MAC_EPOCH), "mac_absolute_ns": (1_000_000_000, _MAC_EPOCH),
+    "mac_absolute_s": (1, MAC_EPOCH), "mac_absolute_ns": (1_000_000_000, MAC_EPOCH),
 }
-_MIN_SECS, _MAX_SECS = -62135596800, 253402300799  # years 1..9999
-_DAYS: dict[int, str] = {}
-_HOUR_MINUTE = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
-_TWO = [f"{i:02d}" for i in range(60)]
-_MILLIS = [f".{ms:03d}".rstrip("0") for ms in range(1000)]
+MAC_SECONDS_LIMIT = 100_000_000_000  # ``mac_absolute``: a larger magnitude is nanoseconds, not seconds
+_MIN_SECS, _MAX_SECS = -62135596800, 253402300799  # years 1..9999, whole days
+
+# The text of an ISO time is put together from tables (the compiled row code inlines the same look-ups):
+# DAYS holds "YYYY-MM-DDT" of each day seen, and only days of years 1..9999.
+DAYS: dict[int, str] = {}
+CLOCK = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]  # by minute of the day
+TWO = [f"{i:02d}" for i in range(60)]
+MILLIS = [""] + [f".{ms:03d}".rstrip("0") for ms in range(1, 1000)]  # the fraction of a whole number of ms
+
+
+def fraction(nanos: int) -> str:
+    """``.123``, ``.000000001`` (trailing zeros dropped) or nothing for a whole second."""
+    millis, rest = divmod(nanos, 1_000_000)
+    return MILLIS[millis] if not rest else f".{nanos:09d}".rstrip("0")
+
+
+def day_text(days: int) -> str | None:
+    """``YYYY-MM-DDT`` of a day since 1970-01-01 (cached in :data:`DAYS`), None outside years 1..9999."""
+    day = DAYS.get(days)
+    if day is None and _MIN_SECS <= days * 86400 <= _MAX_SECS:
+        text = iso_utc(days * 86400 + 1, 0)  # a second of that day (never 0, which iso_utc leaves unset)
+        if text is not None:
+            if len(DAYS) > 100_000:
+                DAYS.clear()
+            day = DAYS[days] = text[: text.index("T") + 1]
+    return day
 
 
 def _iso(secs: int, nanos: int) -> str | None:
@@ -47,33 +70,24 @@ def _iso(secs: int, nanos: int) -> str | None:
     if not (secs or nanos):
         return "1970-01-01T00:00:00Z"
     days, rest = divmod(secs, 86400)
-    day = _DAYS.get(days)
+    day = day_text(days)
     if day is None:
-        text = iso_utc(days * 86400 + 1, 0)  # a second of that day (never 0, which iso_utc leaves unset)
-        if text is None:
-            return iso_utc(secs, nanos)
-        if len(_DAYS) > 100_000:
-            _DAYS.clear()
-        day = _DAYS[days] = text[: text.index("T") + 1]
+        return iso_utc(secs, nanos)
     minute, second = divmod(rest, 60)
-    if not nanos:
-        return day + _HOUR_MINUTE[minute] + _TWO[second] + "Z"
-    millis, rest_ns = divmod(nanos, 1_000_000)
-    fraction = _MILLIS[millis] if not rest_ns else f".{nanos:09d}".rstrip("0")
-    return day + _HOUR_MINUTE[minute] + _TWO[second] + fraction + "Z"
+    return day + CLOCK[minute] + TWO[second] + (fraction(nanos) if nanos else "") + "Z"
 
 
 def timestamp_function(fmt: str) -> Callable[[Any], str | None]:
     """``to_utc`` for one format, with the arithmetic for integer values decided once."""
-    units = _UNITS.get(fmt)
+    units = UNITS.get(fmt)
     if units is None:
         if fmt == "mac_absolute":
             def mac(value: Any) -> str | None:
                 if type(value) is int and value:
-                    if abs(value) > 1e11:
+                    if abs(value) > MAC_SECONDS_LIMIT:
                         secs, rest = divmod(value, 1_000_000_000)
-                        return _iso(secs + _MAC_EPOCH, rest)
-                    return _iso(value + _MAC_EPOCH, 0)
+                        return _iso(secs + MAC_EPOCH, rest)
+                    return _iso(value + MAC_EPOCH, 0)
                 return to_utc(value, fmt)
             return mac
         return lambda value: to_utc(value, fmt)  # text formats (and unknown ones, which to_utc reports)
@@ -99,9 +113,9 @@ def to_utc(value: Any, fmt: str) -> str | None:
     if type(value) is int:  # the common case, straight to the arithmetic
         if value == 0:
             return None
-        units = _UNITS.get(fmt)
+        units = UNITS.get(fmt)
         if units is None and fmt == "mac_absolute":
-            units = (1_000_000_000, _MAC_EPOCH) if abs(value) > 1e11 else (1, _MAC_EPOCH)
+            units = (1_000_000_000, MAC_EPOCH) if abs(value) > MAC_SECONDS_LIMIT else (1, MAC_EPOCH)
         if units is not None:
             per, offset = units
             if per == 1:
@@ -118,15 +132,15 @@ def to_utc(value: Any, fmt: str) -> str | None:
         v: float | int = value if isinstance(value, (int, float)) else float(value) if "." in str(value) else int(value)
     except (TypeError, ValueError):
         return None
-    if v == 0:
+    if v == 0 or not math.isfinite(v):
         return None
     if fmt in ("mac_absolute", "mac_absolute_s", "mac_absolute_ns"):
         # iOS stores seconds (often fractional) or, since iOS 11 in some apps, nanoseconds.
-        if fmt == "mac_absolute_ns" or (fmt == "mac_absolute" and abs(v) > 1e11):
+        if fmt == "mac_absolute_ns" or (fmt == "mac_absolute" and abs(v) > MAC_SECONDS_LIMIT):
             secs, nanos = _split(v, 1_000_000_000)
         else:
             secs, nanos = _split(v, 1)
-        secs += _MAC_EPOCH
+        secs += MAC_EPOCH
     elif fmt == "unix_s":
         secs, nanos = _split(v, 1)
     elif fmt == "unix_ms":
@@ -167,6 +181,13 @@ def _exif_text(text: str) -> str | None:
     if not m or m.group(1) == "0000":
         return None
     return "{}-{}-{}T{}:{}:{}".format(*m.groups())
+
+
+def enum_miss(value: Any) -> str | None:
+    """What an enum column shows for a value its map lacks; undecodable bytes as ``\\xNN``."""
+    if value is None:
+        return None
+    return f"unknown ({clean_text(value) if isinstance(value, str) else value})"
 
 
 def clean_text(value: str) -> str:

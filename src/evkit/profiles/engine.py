@@ -5,6 +5,10 @@ One walk of the source; each file is offered to the profiles whose names/paths m
 is hashed while it is read; parsers that need a real file (SQLite) get a scratch copy made with
 its ``-wal``/``-journal``/``-shm``, in a private temporary folder that is removed afterwards.
 A file that cannot be parsed becomes a :class:`FileProblem` and the run goes on.
+
+Records come in the form the caller asks for (:mod:`evkit.profiles.forms`): Record objects, the
+JSON lines of ``evkit parse --json``, or case.db rows. Converting happens here, inside the per-file
+error handling, whatever the form.
 """
 
 from __future__ import annotations
@@ -16,21 +20,24 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from evkit import names
 from evkit.errors import EvkitError
 from evkit.profiles import parsers
+from evkit.profiles.forms import RECORDS, Form
 from evkit.profiles.model import Profile
 from evkit.profiles.parsers.common import convert_row
-from evkit.profiles.record import FileProblem, Record
+from evkit.profiles.record import FileProblem, Origin, Record
+from evkit.profiles.rowcode import TableRows
 from evkit.sources.base import Entry
 
 SIDECARS = ("-wal", "-journal", "-shm")
 SQLITE_HEADER = b"SQLite format 3\x00"
 CHUNK = 1024 * 1024
+T = TypeVar("T")
 
 
 @dataclass
@@ -101,18 +108,30 @@ def _head(src: Any, e: Entry) -> bytes:
 def run_profiles(src: Any, profiles: list[Profile], hunt: bool = False, include_deleted: bool = False,
                  scratch: Path | None = None) -> Iterator[Record | FileProblem]:
     """Every record the profiles find in ``src``, with the per-file problems in between."""
+    return run_profiles_as(RECORDS, src, profiles, hunt, include_deleted, scratch)
+
+
+def run_profiles_as(form: Form[T], src: Any, profiles: list[Profile], hunt: bool = False, include_deleted: bool = False,
+                    scratch: Path | None = None) -> Iterator[T | FileProblem]:
+    """:func:`run_profiles` with the records in ``form`` (:mod:`evkit.profiles.forms`)."""
     scratch_root = Path(tempfile.mkdtemp(prefix="evkit-scratch-", dir=scratch))
     try:
         for e in src.walk("/", recursive=True):
             if e.type != "file" or (e.deleted and not include_deleted) or e.name.endswith(SIDECARS):
                 continue
-            yield from parse_entry(src, e, profiles, hunt, scratch_root)
+            yield from parse_entry_as(form, src, e, profiles, hunt, scratch_root)
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
 
 
 def parse_entry(src: Any, e: Entry, profiles: list[Profile], hunt: bool, scratch_root: Path) -> Iterator[Record | FileProblem]:
     """The records of one file: profiles whose name patterns match, plus SQLite profiles when hunting."""
+    return parse_entry_as(RECORDS, src, e, profiles, hunt, scratch_root)
+
+
+def parse_entry_as(form: Form[T], src: Any, e: Entry, profiles: list[Profile], hunt: bool,
+                   scratch_root: Path) -> Iterator[T | FileProblem]:
+    """:func:`parse_entry` with the records in ``form``."""
     shown = names.escape(e.path)
     shown_name = names.escape(e.name)
     matched = [p for p in profiles if p.matches_name(shown, shown_name)]
@@ -126,12 +145,12 @@ def parse_entry(src: Any, e: Entry, profiles: list[Profile], hunt: bool, scratch
     try:
         with materialize(src, e, on_disk, scratch_root) as m:
             for p in candidates:
-                yield from _apply(p, m, shown, name_matched=p in matched)
+                yield from _apply(form, p, m, shown, name_matched=p in matched)
     except EvkitError as exc:
         yield FileProblem(candidates[0].id, e.locator, shown, f"cannot read the file: {exc}")
 
 
-def _apply(p: Profile, m: Material, shown: str, name_matched: bool) -> Iterator[Record | FileProblem]:
+def _apply(form: Form[T], p: Profile, m: Material, shown: str, name_matched: bool) -> Iterator[T | FileProblem]:
     parser = parsers.get(p.parser)
     target: Any = m.path if m.path is not None and parser.NEEDS_FILE else io.BytesIO(m.data or b"") if m.data is not None else m.path
     try:
@@ -147,13 +166,28 @@ def _apply(p: Profile, m: Material, shown: str, name_matched: bool) -> Iterator[
             return
         if hasattr(target, "seek"):
             target.seek(0)
-        for artifact, row, raw in parser.parse(p, target):
-            art = p.artifacts[artifact]
-            data, timestamp = convert_row(art, raw)
-            yield Record(p.id, p.version, artifact, timestamp, m.entry.locator, m.sha256, shown, row, data)
+        if parser.TABLES:
+            for rows in parser.parse(p, target):
+                yield from _table(form, Origin(p.id, p.version, rows.art.name, m.entry.locator, m.sha256, shown), rows)
+        else:
+            for artifact, row, raw in parser.parse(p, target):
+                data, timestamp = convert_row(p.artifacts[artifact], raw)
+                yield form.record(Record(p.id, p.version, artifact, timestamp, m.entry.locator, m.sha256, shown, row, data))
     except Exception as exc:  # a parser meeting hostile input must not stop the run; the file is reported
         message = str(exc) if exc.__class__.__name__ == "ParseError" else f"{type(exc).__name__}: {exc}"
         yield FileProblem(p.id, m.entry.locator, shown, message)
+
+
+def _table(form: Form[T], origin: Origin, rows: TableRows) -> Iterator[T]:
+    """A batch of table rows in ``form``. A value a conversion rejects ends the file's records at its
+    row, as when rows were converted one at a time: the rows before it are still given."""
+    try:
+        out = form.table(origin, rows)
+    except Exception:
+        for i, values in enumerate(rows.rows):  # the failing row raises again, after the rows before it
+            yield from form.table(origin, replace(rows, rows=[values], first=rows.first + i))
+        raise
+    yield from out
 
 
 def scratch_dir() -> Path | None:

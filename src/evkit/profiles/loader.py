@@ -47,6 +47,30 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], in
             _lines(item, path + (i,), out)
 
 
+def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for line numbers) and the data of a YAML text, parsed once.
+
+    libyaml is used when PyYAML has it: profiles are read at every start, and the pure-Python
+    parser took most of a second for the built-in ones. A text libyaml rejects is parsed again
+    by the pure-Python parser, so an error names the line and problem it always named."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return _parse_with(fast, text)
+        except yaml.YAMLError:
+            pass
+    return _parse_with(yaml.SafeLoader, text)
+
+
+def _parse_with(loader_class: Any, text: str) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+
+
 def load_file(path: Path) -> Profile:
     """Parse and validate one profile file."""
     import jsonschema
@@ -56,8 +80,7 @@ def load_file(path: Path) -> Profile:
     except (OSError, UnicodeError) as exc:
         raise ProfileError(path, None, "", f"cannot read: {exc}") from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         # At the end of the file the problem is wherever the unclosed thing was opened.
         at_end = bool(exc.problem and "stream end" in exc.problem and exc.context_mark)

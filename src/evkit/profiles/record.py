@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+"""The JSON encoder of records: ``evkit parse --json`` lines and case.db ``data`` (the text of ``json.dumps(..., ensure_ascii=False)``)."""
 
 
 @dataclass
@@ -19,9 +23,38 @@ class Record:
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """The record as ``evkit parse --json`` prints it (:func:`json_frame` writes the same keys in the same order)."""
         return {"profile": self.profile, "profile_version": self.profile_version, "artifact": self.artifact,
                 "timestamp": self.timestamp, "locator": self.locator, "source_sha256": self.source_sha256,
                 "path": self.path, "row": self.row, "data": self.data}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What every record of one artifact of one file shares."""
+
+    profile: str
+    profile_version: str
+    artifact: str
+    locator: str
+    source_sha256: str
+    path: str
+
+    def record(self, timestamp: str | None, row: dict[str, Any], data: dict[str, Any]) -> Record:
+        return Record(self.profile, self.profile_version, self.artifact, timestamp, self.locator, self.source_sha256,
+                      self.path, row, data)
+
+
+def json_frame(origin: Origin) -> tuple[str, str]:
+    """The JSON text of a record of ``origin`` before its timestamp, and between its timestamp and its row.
+
+    Compiled row code writes records as ``head + timestamp + middle + row + ', "data": ' + data + "}"``:
+    the keys of :meth:`Record.as_dict`, in its order."""
+    head = (f'{{"profile": {ENCODE(origin.profile)}, "profile_version": {ENCODE(origin.profile_version)}, '
+            f'"artifact": {ENCODE(origin.artifact)}, "timestamp": ')
+    middle = (f', "locator": {ENCODE(origin.locator)}, "source_sha256": {ENCODE(origin.source_sha256)}, '
+              f'"path": {ENCODE(origin.path)}, "row": ')
+    return head, middle
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from evkit.profiles.conversions import blob_value, json_safe, timestamp_function
+from evkit.profiles.conversions import blob_value, enum_miss, json_safe, timestamp_function
 from evkit.profiles.model import Artifact, Column
 
 Step = Callable[[dict[str, Any], Any], None]
@@ -36,7 +36,7 @@ def _step(col: Column) -> Step:
                 data[name] = mapping[value]
             else:
                 text = str(value)
-                data[name] = mapping[text] if text in mapping else (f"unknown ({value})" if value is not None else None)
+                data[name] = mapping[text] if text in mapping else enum_miss(value)
             data[raw_name] = json_safe(value)
         return enum
     if col.type == "blob":

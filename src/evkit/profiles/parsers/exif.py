@@ -50,6 +50,7 @@ from evkit.profiles.model import Profile
 from evkit.profiles.parsers.file import read_head
 
 NEEDS_FILE = False
+TABLES = False
 
 MAX_READS = 20_000                  # exifread reads per file (the corpus photos need 26..500)
 MAX_EXIF_ITEM = 16 * 1024 * 1024    # bytes of a HEIF Exif item that are read

@@ -25,6 +25,7 @@ from typing import Any
 from evkit.profiles.model import Profile
 
 NEEDS_FILE = True
+TABLES = False
 MAGIC_BYTES = 1024 * 1024       # what libmagic is given when the file is a stream
 HEAD = 16                       # first bytes shown in the record
 

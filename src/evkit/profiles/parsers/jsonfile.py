@@ -35,6 +35,7 @@ from evkit.profiles.model import Artifact, Profile
 from evkit.profiles.parsers.file import header_ok, read_head, size_of
 
 NEEDS_FILE = False
+TABLES = False
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 1_000_000

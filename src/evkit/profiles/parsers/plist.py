@@ -29,6 +29,7 @@ from evkit.profiles.parsers.file import header_ok, read_head
 from evkit.profiles.parsers.jsonfile import MAX_NODES, Budget, ParseError, read_bounded, tree_records
 
 NEEDS_FILE = False
+TABLES = False
 MAX_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
 _COCOA_EPOCH = datetime(2001, 1, 1)

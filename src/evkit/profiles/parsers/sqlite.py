@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from evkit.profiles.model import Artifact, Profile, Query
+from evkit.profiles.rowcode import TableRows
 
 NEEDS_FILE = True
+TABLES = True  # parse() yields batches of row tuples, converted by code compiled for their columns
 HEADER = b"SQLite format 3\x00"
 
 
@@ -40,19 +42,20 @@ _NOT_UTF8 = "Could not decode to UTF-8"
 BATCH = 2000
 
 
-def batches(con: sqlite3.Connection, sql: str) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
-    """(column names, rows) in batches for all rows of ``sql``, text decoded by SQLite's own fast path.
+def batches(con: sqlite3.Connection, sql: str) -> Iterator[tuple[list[str], list[tuple[Any, ...]], bool]]:
+    """(column names, rows, strict) in batches for all rows of ``sql``, text decoded by SQLite's own fast path.
 
     Only when a text value is not UTF-8 does that path fail; the query is then run again with
-    the tolerant decoder (surrogate escapes) and the rows already given are skipped: the same
-    query on the same unchanged copy returns the same rows in the same order."""
+    the tolerant decoder (surrogate escapes; ``strict`` is False from there on) and the rows
+    already given are skipped: the same query on the same unchanged copy returns the same rows
+    in the same order."""
     done = 0
     con.text_factory = str
     try:
         cursor = con.execute(sql)
         names = [d[0] for d in cursor.description or ()]
         while batch := cursor.fetchmany(BATCH):
-            yield names, batch
+            yield names, batch, True
             done += len(batch)
         return
     except sqlite3.OperationalError as exc:
@@ -67,7 +70,7 @@ def batches(con: sqlite3.Connection, sql: str) -> Iterator[tuple[list[str], list
         if skip >= len(batch):
             skip -= len(batch)
             continue
-        yield names, batch[skip:]
+        yield names, batch[skip:], False
         skip = 0
 
 
@@ -106,7 +109,8 @@ def choose(art: Artifact, tables: dict[str, set[str]]) -> Query | None:
     return next((q for q in art.queries if _has(tables, q.requires)), None)
 
 
-def parse(profile: Profile, path: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+def parse(profile: Profile, path: Path) -> Iterator[TableRows]:
+    """Each artifact's rows, in the batches SQLite gives them (see :data:`TABLES`)."""
     try:
         con = _connect(path)
         tables = schema(con)
@@ -118,18 +122,14 @@ def parse(profile: Profile, path: Path) -> Iterator[tuple[str, dict[str, Any], d
             if query is None:
                 continue
             table = art.table or next(iter(query.requires), None)
-            name = art.name
-            index = -1
+            done = 0
             try:
-                for names, batch in batches(con, query.sql):
-                    for row in batch:
-                        index += 1
-                        raw = dict(zip(names, row))
-                        rowid = raw.pop("_rowid", None)
-                        yield name, {"table": table, "rowid": rowid} if rowid is not None else {"table": table, "index": index}, raw
+                for names, batch, strict in batches(con, query.sql):
+                    yield TableRows(art, table, tuple(names), batch, done, strict)
+                    done += len(batch)
             except sqlite3.Error as exc:
-                if index < 0:
-                    raise ParseError(f"artifact {name}: query failed: {exc}") from exc
-                raise ParseError(f"artifact {name}: database damaged while reading rows: {exc}") from exc
+                if not done:
+                    raise ParseError(f"artifact {art.name}: query failed: {exc}") from exc
+                raise ParseError(f"artifact {art.name}: database damaged while reading rows: {exc}") from exc
     finally:
         con.close()

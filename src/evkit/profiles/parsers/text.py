@@ -26,6 +26,7 @@ from evkit.profiles.model import Profile
 from evkit.profiles.parsers.file import header_ok, read_head
 
 NEEDS_FILE = True
+TABLES = False
 MAX_LINE = 64 * 1024
 MAX_MATCHES = 1000
 CHUNK = 1024 * 1024
