@@ -179,7 +179,3 @@ def _stat_key(p: Path) -> tuple[int, ...] | None:
         return None
     return st.st_size, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns
 
-
-def recheck(case: Case, numbers: list[str]) -> dict[str, str]:
-    """Re-hash every file of the named evidence items now: ``unchanged`` or what changed."""
-    return Recheck(case, numbers).result()

@@ -38,7 +38,7 @@ class RunResult:
 
 def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_deleted: bool = False,
              warn: Callable[[str], None] | None = None) -> RunResult:
-    from evkit.case.evidence import recheck
+    from evkit.case.evidence import Recheck
     from evkit.sources.source import open_source
 
     items = case.evidence()
@@ -50,6 +50,7 @@ def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_de
     result = RunResult()
     key = f"run:{','.join(ids)}:{int(hunt)}:{int(include_deleted)}"
     with case.run("profiles-run", inputs, key=key, details={"profiles": versions, "hunt": hunt}) as run:
+        rechecking = Recheck(case, [i["number"] for i in items])
         db = case.store.db
         for item in items:
             w = ArtefactWriter(case, item, run.seq)
@@ -94,7 +95,7 @@ def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_de
             w.close()
         total = {k: v for k, v in sorted(result.records.items())}
         run.outputs.append({"records": total, "files": result.files, "problems": len(result.problems)})
-        result.evidence_recheck = recheck(case, [i["number"] for i in items])
+        result.evidence_recheck = rechecking.result()
         run.details["evidence_recheck"] = result.evidence_recheck
         run.details["problems"] = result.problems[:1000]
     return result
