@@ -37,7 +37,13 @@ def ls(
     failures = 0
     write = sys.stdout.write
     with open_source(source) as src:
-        for e in src.walk(names.unescape(path), recursive):
+        entries = None
+        if not algos and not bodyfile:
+            from evkit.sources.filesystems import tsk_native
+
+            only = tsk_native.DELETED if deleted else tsk_native.ALLOCATED if allocated else tsk_native.ALL
+            entries = tsk_native.native_walk(src, names.unescape(path), recursive, json=json_out, only=only)
+        for e in entries if entries is not None else src.walk(names.unescape(path), recursive):
             if deleted and not e.deleted or allocated and e.deleted:
                 continue
             hashes: dict[str, Any] = {}
