@@ -6,7 +6,9 @@ ext4 image holding 20,000 files of about 600 MB.
 Run as ``.venv/bin/python bench/bench_extract.py [--rounds N]``; stdlib only, uses the helpers of
 ``bench/run.py`` (same environment, timing and alternation). Each round gets a fresh output: a
 new case (made and the evidence added outside the timing: `case add` hashes the whole media,
-which `tsk_recover` does not do) and a new folder for tsk_recover. Goal: evkit_time /
+which `tsk_recover` does not do) and a new folder for tsk_recover, and the disk is synced (untimed)
+before each timed run, so neither tool pays for the other's writeback. ``--out DIR`` puts both
+outputs elsewhere, e.g. on a tmpfs when the disk is shared with other work. Goal: evkit_time /
 tsk_recover_time <= 1.5 (median of per-round ratios).
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -60,9 +63,12 @@ def fresh_case(path: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=WORK,
+                    help="where both tools write (default bench/work; a tmpfs such as /dev/shm takes the shared disk's writeback out of the figure)")
     args = ap.parse_args()
     ensure_image()
-    case, out = WORK / "extract_case", WORK / "extract_tsk"
+    args.out.mkdir(parents=True, exist_ok=True)
+    case, out = args.out / "extract_case", args.out / "extract_tsk"
     evkit_cmd = [str(EVKIT), "extract", str(case)]
     tsk_cmd = ["tsk_recover", "-a", str(IMAGE), str(out)]
     ratios, times = [], {"evkit": [], "tsk_recover": []}
@@ -72,10 +78,12 @@ def main() -> int:
         for who in seq:
             if who == "evkit":
                 fresh_case(case)
+                os.sync()  # the previous run's dirty pages are flushed before, not during, this one
                 got[who] = harness.run_timed(evkit_cmd)
             else:
                 shutil.rmtree(out, ignore_errors=True)
                 out.mkdir()
+                os.sync()
                 got[who] = harness.run_timed(tsk_cmd)
         if r == 0:
             print(f"warm-up: evkit {got['evkit']:.2f}s, tsk_recover {got['tsk_recover']:.2f}s", flush=True)
@@ -88,7 +96,7 @@ def main() -> int:
     recovered = sum(1 for p in out.rglob("*") if p.is_file())
     med = statistics.median(ratios)
     result = {"commands": {"evkit": harness.shell_line(evkit_cmd), "tsk_recover": harness.shell_line(tsk_cmd)},
-              "rounds": args.rounds, "ratios": ratios, "median_ratio": med, "times_s": times,
+              "output_folder": str(args.out), "rounds": args.rounds, "ratios": ratios, "median_ratio": med, "times_s": times,
               "goal": "evkit_time / tsk_recover_time <= 1.5", "passed": med <= 1.5,
               "files": {"evkit": extracted, "tsk_recover": recovered}, "machine": harness.machine_facts()}
     (WORK / "bench_extract.json").write_text(json.dumps(result, indent=1))
