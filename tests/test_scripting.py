@@ -309,3 +309,25 @@ def test_mount_json(tmp_path: Path, samples: Path) -> None:
             subprocess.run([str(FUSERMOUNT), "-u", "-z", str(where)], timeout=30, check=False)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_a_defect_is_one_line_and_the_traceback_only_on_request(tmp_path: Path) -> None:
+    """A bug met on some input (here: the info command made to raise) is still one line, exit 3."""
+    script = tmp_path / "broken.py"
+    script.write_text(
+        "import functools, sys\n"
+        "import evkit.cli.info as module\n"
+        "original = module.info\n"
+        "@functools.wraps(original)\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('planted defect')\n"
+        "module.info = broken\n"
+        "sys.argv = ['evkit', *sys.argv[1:]]\n"
+        "from evkit.cli.main import run\n"
+        "run()\n")
+    python = Path(sys.executable)
+    quiet = subprocess.run([str(python), str(script), "info", str(tmp_path)], capture_output=True)
+    line = assert_one_line_error(quiet, 3)
+    assert "internal error: RuntimeError: planted defect" in line
+    loud = subprocess.run([str(python), str(script), "--verbose", "info", str(tmp_path)], capture_output=True)
+    assert loud.returncode == 3 and b"Traceback" in loud.stderr and b"planted defect" in loud.stderr

@@ -222,6 +222,13 @@ def _invoke() -> int:
         return common.error("out of memory", EXIT_UNREADABLE)
     except OSError as exc:
         return common.error(f"{exc.filename or ''} {exc.strerror or exc}".strip(), EXIT_UNREADABLE)
+    except Exception as exc:  # a defect met on some input: still one line; the traceback on request
+        if common.SETTINGS.verbose:
+            import traceback
+
+            traceback.print_exc()
+        return common.error(f"internal error: {type(exc).__name__}: {exc} (please report it; "
+                            "--verbose shows where)", EXIT_UNREADABLE)
     if code == 130:
         print("evkit: interrupted", file=sys.stderr)
     return code if isinstance(code, int) else 0
