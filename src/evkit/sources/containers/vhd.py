@@ -126,9 +126,17 @@ MAX_BLOCK = 256 * 1024 * 1024
 class _Differencing:
     """Reads one VHD differencing disk: sectors its bitmaps mark come from it, the rest from ``parent``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, parent: Callable[[int, int], bytes]) -> None:
         self._fh = open(path, "rb")
-        self.parent: Callable[[int, int], bytes] = _no_parent
+        try:
+            self._read_header(path)
+        except BaseException:
+            self._fh.close()
+            raise
+        self.parent = parent
+        self._bitmaps: dict[int, bytes] = {}
+
+    def _read_header(self, path: Path) -> None:
         head = self._at(512, 1024) if self._at(0, 8) == b"conectix" else b""
         if head[:8] != b"cxsparse":
             foot = self._at(os.path.getsize(path) - 512, 512)
@@ -144,7 +152,6 @@ class _Differencing:
         if len(raw) != entries * 4:
             raise ValueError("block allocation table is truncated")
         self._bat = struct.unpack(f">{entries}I", raw)
-        self._bitmaps: dict[int, bytes] = {}
 
     def _at(self, offset: int, size: int) -> bytes:
         self._fh.seek(offset)
@@ -158,7 +165,10 @@ class _Differencing:
         if bitmap is None:
             if len(self._bitmaps) > 1024:
                 self._bitmaps.clear()
-            bitmap = self._bitmaps[sector] = self._at(sector * 512, self._bitmap_len)
+            bitmap = self._at(sector * 512, self._bitmap_len)
+            if len(bitmap) != self._bitmap_len:
+                raise ValueError("sector bitmap is truncated")
+            self._bitmaps[sector] = bitmap
         return bitmap
 
     def read(self, offset: int, size: int) -> bytes:
@@ -176,16 +186,15 @@ class _Differencing:
         return bytes(out)
 
     def _from_block(self, entry: int, base: int, within: int, n: int) -> bytes:
-        """Runs of sectors present in the child (bit set, most significant bit first) or not."""
+        """Runs of sectors present in the child or not, each read from where it is."""
         bitmap = self._bitmap(entry)
         data = entry * 512 + self._bitmap_len
         out = bytearray()
         pos, stop = within, within + n
         while pos < stop:
-            sector = pos // 512
-            here = bool(bitmap[sector >> 3] & (0x80 >> (sector & 7)))
-            run_end = min(stop, (sector + 1) * 512)
-            while run_end < stop and bool(bitmap[run_end // 512 >> 3] & (0x80 >> (run_end // 512 & 7))) == here:
+            here = _present(bitmap, pos // 512)
+            run_end = min(stop, (pos // 512 + 1) * 512)
+            while run_end < stop and _present(bitmap, run_end // 512) == here:
                 run_end = min(stop, run_end + 512)
             chunk = self._at(data + pos, run_end - pos) if here else self.parent(base + pos, run_end - pos)
             if len(chunk) != run_end - pos:
@@ -195,23 +204,32 @@ class _Differencing:
         return bytes(out)
 
 
+def _present(bitmap: bytes, sector: int) -> bool:
+    """Whether the child holds ``sector`` of a block (its bit set, most significant bit first)."""
+    return bool(bitmap[sector >> 3] & (0x80 >> (sector & 7)))
+
+
 def _chain_readers(segments: list[Path], handles: list[Any]) -> list[_Differencing]:
     """Readers for the VHD differencing disks at the top of the chain, the topmost first.
 
     Below the last of them, libvhdi reads its parent (and that parent's own parents) itself.
     """
+    count = 0
+    while count < len(segments) and handles[count].get_disk_type() == 4 and _is_vhd(segments[count]):
+        count += 1
     readers: list[_Differencing] = []
-    for path, handle in zip(segments, handles):
-        if handle.get_disk_type() != 4 or not _is_vhd(path):
-            break
-        readers.append(_Differencing(path))
-    for i, reader in enumerate(readers):
-        reader.parent = readers[i + 1].read if i + 1 < len(readers) else _libvhdi_reader(handles[i + 1])
+    if not count:
+        return readers
+    parent = _libvhdi_reader(handles[count])  # opening the chain found a parent for each of them
+    try:
+        for path in reversed(segments[:count]):
+            readers.insert(0, _Differencing(path, parent))
+            parent = readers[0].read
+    except BaseException:
+        for reader in readers:
+            reader.close()
+        raise
     return readers
-
-
-def _no_parent(offset: int, size: int) -> bytes:
-    raise ValueError("differencing disk without a parent")
 
 
 def _libvhdi_reader(handle: Any) -> Callable[[int, int], bytes]:
