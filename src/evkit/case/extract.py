@@ -134,8 +134,9 @@ class Copier:
     """Writes and hashes the chunks it is given on its own thread, in the order given.
 
     The queue is bounded (``DEPTH`` chunks of at most ``CHUNK`` bytes), so memory stays flat
-    however large the files. An error on the writing side (a full disk) is raised on the
-    reading side at its next call.
+    however large the files. An error on the writing side (a full disk, or any other) is raised
+    on the reading side at its next call; the thread goes on taking chunks, so the reading side
+    never waits on a full queue nobody empties.
     """
 
     DEPTH = 32
@@ -143,7 +144,7 @@ class Copier:
     def __init__(self, typer: FileTyper) -> None:
         self._typer = typer
         self._queue: queue.Queue[tuple[_Copy, bytes, int] | None] = queue.Queue(self.DEPTH)
-        self._error: OSError | None = None
+        self._error: Exception | None = None
         self._thread = threading.Thread(target=self._work, name="copier", daemon=True)
         self._thread.start()
 
@@ -168,7 +169,7 @@ class Copier:
             try:
                 if self._error is None:
                     self._step(*item)
-            except OSError as exc:
+            except Exception as exc:  # kept for the reading side, which raises it
                 self._error = exc
             finally:
                 self._queue.task_done()
