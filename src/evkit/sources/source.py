@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,17 +80,22 @@ class Source:
     def _mount_entry(self, m: Mount) -> Entry:
         return Entry(path="/" + m.name, name=m.name, type="dir", size=0, deleted=False, locator=str(m.fs.locator))
 
-    def walk(self, path: str = "/", recursive: bool = False) -> Iterator[Entry]:
+    def walk(self, path: str = "/", recursive: bool = False,
+             walk_mount: Callable[[Mount, str, bool], Iterator[Entry]] | None = None) -> Iterator[Entry]:
+        """Entries under ``path``; ``walk_mount`` lists one filesystem in place of
+        :meth:`walk_mount` (``evkit ls`` passes its C walker, which falls back to this one)."""
+        each = walk_mount or self.walk_mount
         mount, sub = self._split(path)
         if mount is None:
             for m in self.mounts:
                 yield self._mount_entry(m)
                 if recursive:
-                    yield from self._walk_mount(m, "/", True)
+                    yield from each(m, "/", True)
             return
-        yield from self._walk_mount(mount, sub, recursive)
+        yield from each(mount, sub, recursive)
 
-    def _walk_mount(self, m: Mount, sub: str, recursive: bool) -> Iterator[Entry]:
+    def walk_mount(self, m: Mount, sub: str, recursive: bool) -> Iterator[Entry]:
+        """Entries of one mounted filesystem under ``sub``, their paths under the mount's name."""
         prefix = "/" + m.name if m.name else ""
         for e in m.fs.walk(sub, recursive):
             if prefix:

@@ -84,20 +84,11 @@ class _Lister:
     only: int
 
     def walk(self, path: str, recursive: bool) -> Iterator[Entry]:
-        # Source.walk step for step, through its own helpers so that the two cannot drift apart.
-        src = self.src
-        mount, sub = src._split(path)
-        if mount is None:
-            for m in src.mounts:
-                yield src._mount_entry(m)
-                if recursive:
-                    yield from self._walk_mount(m, "/", True)
-            return
-        yield from self._walk_mount(mount, sub, recursive)
+        return self.src.walk(path, recursive, self._walk_mount)
 
     def _walk_mount(self, m: Mount, sub: str, recursive: bool) -> Iterator[Entry]:
         fs = m.fs
-        python_walk = self.src._walk_mount(m, sub, recursive)
+        python_walk = self.src.walk_mount(m, sub, recursive)
         if not isinstance(fs, TskFileSystem) or fs.fs_type not in FS_TYPES:
             yield from python_walk
             return
