@@ -21,15 +21,12 @@ import time
 from pathlib import Path
 
 from evkit import names
+from evkit.commandline import command_words
 
 LOG_FILE = "evkit.log"
 INFO = "INFO"
 WARNING = "WARNING"
 ERROR = "ERROR"
-
-
-# evkit's own options that take a value, which comes before the command's name.
-_GLOBAL_VALUED = ("--password-file",)
 
 
 def command_name(argv: list[str]) -> str:
@@ -43,7 +40,7 @@ def command_name(argv: list[str]) -> str:
     program = path.parent.name if path.name == "__main__.py" else path.name  # python -m PACKAGE
     if program != "evkit":
         return program
-    words = [w for i, w in enumerate(argv[1:]) if not w.startswith("-") and argv[i] not in _GLOBAL_VALUED]
+    words = command_words(argv)
     if words[:1] in (["case"], ["profiles"]):
         return " ".join(words[:2])
     return words[0] if words else program

@@ -148,19 +148,12 @@ def _register(only: str | None = None) -> None:
             app.command(name)(obj)
 
 
-# Global options that take a value in the next word (`--password-file FILE`), skipped when looking for the command.
-_VALUED_OPTIONS = {"--password-file"}
-
-
 def _command_word(argv: list[str]) -> str | None:
     """The sub-command named on the command line, if it is one of ours (global options come first)."""
-    words = iter(argv[1:])
-    for word in words:
-        if word in _VALUED_OPTIONS:
-            next(words, None)
-        elif not word.startswith("-"):
-            return word if word in COMMANDS else None
-    return None
+    from evkit.commandline import command_words
+
+    words = command_words(argv)
+    return words[0] if words and words[0] in COMMANDS else None
 
 
 
