@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench samples clean
 
-$(STAMP): pyproject.toml setup.py src/evkit/sources/filesystems/_tskwalk.c
+$(STAMP): pyproject.toml setup.py src/evkit/sources/filesystems/_tskwalk.c src/evkit/case/_magicbatch.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,cluster]'

@@ -1,8 +1,8 @@
 """Copying files out of evidence into the case, hashing each one while it is copied.
 
-Reading the evidence (TSK, under the GIL) stays on the calling thread; writing, hashing (both
-release the GIL) and libmagic typing run on other threads beside it. Artefact rows are committed
-in batches once the files they describe are written and closed. The data is flushed to disk once,
+Reading, writing and hashing stay on the calling thread; libmagic typing, which costs more per
+file than copying a small one, runs on threads beside it. Artefact rows are committed in walk
+order, in batches, once the files they describe are written and closed and their types known. The data is flushed to disk once,
 at the end of the run, before its custody event: a run killed before that leaves rows whose files
 may not have reached the disk (a power loss, not a killed process, can lose them), so a resumed
 run re-hashes the files of the interrupted run and redoes any that do not match their row. SQLite
@@ -15,10 +15,9 @@ import ctypes
 import fnmatch
 import hashlib
 import os
-import queue
 import threading
-from concurrent.futures import Future
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,141 +62,96 @@ def _syncfs(path: Path) -> None:
 
 
 class FileTyper:
-    """libmagic's description of each file's first bytes, computed beside the copying.
+    """libmagic's description of each file's first bytes, computed on threads beside the copying.
 
-    libmagic takes milliseconds per file (it tries thousands of rules), more than copying a small
-    file does; its calls release the GIL, so a small pool of threads, each with its own libmagic
-    handle (one handle is not thread-safe), overlaps typing with reading and writing.
+    libmagic spends about a third of a millisecond on any buffer (it walks its whole rule list),
+    more than copying a small file takes. Heads are typed in batches on a small pool of threads,
+    each with its own libmagic handle (one handle is not thread-safe). With the C helper
+    (``evkit.case._magicbatch``) a batch is typed with the GIL released once; without it,
+    python-magic gives the same descriptions one call at a time, the GIL taken back after each.
+    At most ``IN_FLIGHT`` batches wait, so memory stays flat when typing is slower than copying.
     """
 
-    def __init__(self, workers: int = 2) -> None:
+    BATCH = 128
+    IN_FLIGHT = 32
+
+    def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self._local = threading.local()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="magic")
-        self._lock = threading.Lock()
-        self._seen: dict[bytes, Future[str | None]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="magic")
+        self._heads: list[bytes] = []
+        self._batches: list[Future[list[str | None]]] = []
+        self._seen: dict[bytes, tuple[int, int]] = {}
+        self._oldest_waiting = 0
 
-    def _handle(self) -> Any:
-        if not hasattr(self._local, "m"):
-            try:
-                import magic
-
-                self._local.m = magic.Magic()
-            except (ImportError, OSError):
-                self._local.m = None
-        return self._local.m
-
-    def _describe(self, head: bytes) -> str | None:
+    def add(self, head: bytes) -> tuple[int, int] | str:
+        """A ticket for the type of ``head`` (``empty`` at once for no bytes); copies of one head share a ticket."""
         if not head:
             return "empty"
-        m = self._handle()
-        if m is None:
-            return None
-        try:
-            return str(m.from_buffer(head))
-        except Exception:  # libmagic reports hostile input as generic errors; a type is optional
-            return None
-
-    def submit(self, head: bytes) -> Future[str | None]:
-        """The type of ``head``; identical heads (copies of one file) are typed once."""
         key = hashlib.blake2b(head, digest_size=16).digest()
-        with self._lock:
-            fut = self._seen.get(key)
-            if fut is None:
-                fut = self._seen[key] = self._pool.submit(self._describe, head)
-        return fut
+        ticket = self._seen.get(key)
+        if ticket is None:
+            ticket = self._seen[key] = (len(self._batches), len(self._heads))
+            self._heads.append(head)
+            if len(self._heads) >= self.BATCH:
+                self._submit()
+        return ticket
+
+    def ready(self, ticket: tuple[int, int] | str) -> bool:
+        return isinstance(ticket, str) or (ticket[0] < len(self._batches) and self._batches[ticket[0]].done())
+
+    def result(self, ticket: tuple[int, int] | str) -> str | None:
+        """The type behind a ticket, waiting for its batch (which is sent now if it was still filling)."""
+        if isinstance(ticket, str):
+            return ticket
+        if ticket[0] == len(self._batches):
+            self._submit()
+        return self._batches[ticket[0]].result()[ticket[1]]
+
+    def _submit(self) -> None:
+        heads, self._heads = self._heads, []
+        while len(self._batches) - self._oldest_waiting >= self.IN_FLIGHT:
+            self._batches[self._oldest_waiting].result()
+            self._oldest_waiting += 1
+        self._batches.append(self._pool.submit(self._describe, heads))
+
+    def _describe(self, heads: list[bytes]) -> list[str | None]:
+        if not hasattr(self._local, "typer"):
+            self._local.typer = _typer()
+        typer = self._local.typer
+        if typer is None:
+            return [None] * len(heads)
+        if hasattr(typer, "describe"):
+            return list(typer.describe(heads))
+        out: list[str | None] = []
+        for head in heads:
+            try:
+                out.append(str(typer.from_buffer(head)))
+            except Exception:  # libmagic reports hostile input as generic errors; a type is optional
+                out.append(None)
+        return out
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
 
-class _Copy:
-    """One file on its way to the case: its open descriptor, running hashes and artefact row."""
+def _typer() -> Any:
+    """A libmagic handle for one thread: the C batch typer, else python-magic, else None (no libmagic)."""
+    try:
+        from evkit.case._magicbatch import Typer
 
-    __slots__ = ("dest", "row", "fd", "md5", "sha", "size", "head")
+        return Typer()
+    except ImportError:
+        pass
+    except OSError:
+        return None
+    try:
+        import magic
 
-    def __init__(self, dest: str, row: list[Any]) -> None:
-        self.dest = dest
-        self.row = row
-        self.fd = -1
-        self.md5 = hashlib.md5()
-        self.sha = hashlib.sha256()
-        self.size = 0
-        self.head = b""
-
-
-_DATA, _LAST, _ABORT = 0, 1, 2
-
-
-class Copier:
-    """Writes and hashes the chunks it is given on its own thread, in the order given.
-
-    The queue is bounded (``DEPTH`` chunks of at most ``CHUNK`` bytes), so memory stays flat
-    however large the files. An error on the writing side (a full disk, or any other) is raised
-    on the reading side at its next call; the thread goes on taking chunks, so the reading side
-    never waits on a full queue nobody empties.
-    """
-
-    DEPTH = 32
-
-    def __init__(self, typer: FileTyper) -> None:
-        self._typer = typer
-        self._queue: queue.Queue[tuple[_Copy, bytes, int] | None] = queue.Queue(self.DEPTH)
-        self._error: Exception | None = None
-        self._thread = threading.Thread(target=self._work, name="copier", daemon=True)
-        self._thread.start()
-
-    def put(self, job: _Copy, chunk: bytes, op: int = _DATA) -> None:
-        """Queue a chunk of ``job``: ``_LAST`` also closes the file, ``_ABORT`` removes it."""
-        if self._error is not None:
-            raise self._error
-        self._queue.put((job, chunk, op))
-
-    def drain(self) -> None:
-        """Wait until every queued chunk is written and every finished row is complete."""
-        self._queue.join()
-        if self._error is not None:
-            raise self._error
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            try:
-                if self._error is None:
-                    self._step(*item)
-            except Exception as exc:  # kept for the reading side, which raises it
-                self._error = exc
-            finally:
-                self._queue.task_done()
-        self._queue.task_done()
-
-    def _step(self, job: _Copy, chunk: bytes, op: int) -> None:
-        if op == _ABORT:
-            if job.fd >= 0:
-                os.close(job.fd)
-                os.unlink(job.dest)
-            return
-        if job.fd < 0:
-            job.fd = _create(job.dest)
-        if chunk:
-            if not job.head:
-                job.head = chunk[:MAGIC_BYTES]
-            job.md5.update(chunk)
-            job.sha.update(chunk)
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(job.fd, view):]
-            job.size += len(chunk)
-        if op == _LAST:
-            os.close(job.fd)
-            job.row[8] = job.size
-            job.row[14] = self._typer.submit(job.head)
-            job.row[15] = job.md5.hexdigest()
-            job.row[16] = job.sha.hexdigest()
+        return magic.Magic()
+    except (ImportError, OSError):
+        return None
 
 
 def _create(dest: str) -> int:
@@ -229,10 +183,9 @@ class ArtefactWriter:
         db = case.store.db
         self.done = {r[0]: r[1] for r in db.execute("SELECT locator, id FROM artefacts WHERE evidence_id=?", (evidence["id"],))}
         self.taken = {r[0].lower() for r in db.execute("SELECT stored_path FROM artefacts UNION ALL SELECT stored_path FROM outputs")}
-        self.pending: list[tuple[Any, ...]] = []
+        self.pending: list[list[Any]] = []
         self.pending_bytes = 0
         self.typer = FileTyper()
-        self.copier = Copier(self.typer)
         self.root = str(case.root)
         self.made: set[str] = set()
         self.run_rows: list[tuple[str, str]] = []
@@ -265,52 +218,79 @@ class ArtefactWriter:
         row: list[Any] = [self.ev["id"], e.locator, names.escape(e.path), raw_path.hex(), rel, int(renamed), e.inode,
                           e.address, 0, e.mtime, e.atime, e.ctime, e.crtime, int(e.deleted), None, None, None,
                           parent_id, self.seq]
-        job = _Copy(dest, row)
-        stream = src.open(e)
-        try:
-            chunk = stream.read(CHUNK)
-            while True:
-                after = stream.read(CHUNK) if chunk else b""
-                self.copier.put(job, chunk, _DATA if after else _LAST)
-                if not after:
-                    break
-                chunk = after
-        except BaseException:
-            self.copier.put(job, b"", _ABORT)
-            raise
-        finally:
-            stream.close()
+        row[8], row[14], row[15], row[16] = self._copy_out(src.open(e), dest)
         self.taken.add(rel.lower())
         self.pending.append(row)
         self.pending_bytes += e.size
         if len(self.pending) >= BATCH_FILES or self.pending_bytes >= BATCH_BYTES:
-            self.flush()
+            self._commit(wait=False)
+
+    def _copy_out(self, stream: Any, dest: str) -> tuple[int, tuple[int, int] | str, str, str]:
+        """Copy ``stream`` to a new file at ``dest``, hashing it on the way: size, type ticket, MD5, SHA-256.
+
+        Done on this thread: a writing thread paid more in GIL hand-offs than the writes cost.
+        A file left half-written by an error is removed.
+        """
+        md5, sha = hashlib.md5(), hashlib.sha256()
+        head = b""
+        size = 0
+        fd = -1
+        try:
+            fd = _create(dest)
+            while chunk := stream.read(CHUNK):
+                if not head:
+                    head = chunk[:MAGIC_BYTES]
+                md5.update(chunk)
+                sha.update(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
+                size += len(chunk)
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+                fd = -1
+                os.unlink(dest)
+            raise
+        finally:
+            stream.close()
+            if fd >= 0:
+                os.close(fd)
+        return size, self.typer.add(head), md5.hexdigest(), sha.hexdigest()
 
     def flush(self) -> None:
-        """Commit the rows of every file written so far."""
-        self.copier.drain()
-        if not self.pending:
+        """Commit the rows of every file written so far (waiting for their types)."""
+        self._commit(wait=True)
+
+    def _commit(self, wait: bool) -> None:
+        """Commit pending rows in walk order; without ``wait``, only the leading ones already typed,
+        and only once they are a good share of a batch (each commit is a transaction)."""
+        n = len(self.pending)
+        if not wait:
+            n = next((i for i, row in enumerate(self.pending) if not self.typer.ready(row[14])), n)
+            if n < BATCH_FILES // 2 and self.pending_bytes < BATCH_BYTES:
+                return
+        if not n:
             return
+        done, self.pending = self.pending[:n], self.pending[n:]
         with self.case.store.transaction() as db:
             last = db.execute("SELECT coalesce(max(id), 0) FROM artefacts").fetchone()[0]
             db.executemany(
                 "INSERT INTO artefacts(evidence_id, locator, path, path_hex, stored_path, renamed, inode, address, size,"
                 " mtime, atime, ctime, crtime, deleted, magic, md5, sha256, parent_id, seq)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(*row[:14], row[14].result(), *row[15:]) for row in self.pending])
+                [(*row[:14], self.typer.result(row[14]), *row[15:]) for row in done])
             self.done.update(db.execute("SELECT locator, id FROM artefacts WHERE id > ?", (last,)))
-        for row in self.pending:
+        for row in done:
             self.run_rows.append((row[4], row[16]))
             self.run_bytes += row[8]
-        self.pending = []
-        self.pending_bytes = 0
+        self.pending_bytes = sum(row[8] for row in self.pending)
 
     def close(self) -> None:
-        """Write what is pending and stop the writing and typing threads."""
+        """Commit what is pending and stop the typing threads."""
         try:
             self.flush()
         finally:
-            self.copier.close()
             self.typer.close()
 
 
