@@ -10,7 +10,7 @@ Method (the same as ``bench/run.py``):
   (default 1,000; 0.5 to 16 KiB of deterministic bytes, a fixed tree of 10 folders), built once from
   fixed seeds with ``mke2fs -d`` and fixed filesystem UUIDs, and a ``jobs.yaml`` of one job per
   image (all built-in profiles, no report);
-* every run writes into a fresh, empty cases folder (removed before the run, untimed), so each one
+* every run writes into a cases folder of its own, never used before (all removed when the benchmark ends), so each one
   does the full work: create 8 cases, hash and register 8 images, extract 8,000 files, run the
   profiles, verify;
 * one untimed run of each warms the page cache and checks the outputs: every job ``ok`` and the
@@ -89,8 +89,8 @@ def command(jobs: Path, workers: int, cases: Path) -> list[str]:
 
 
 def run(jobs: Path, workers: int, capture: bool = False) -> tuple[float, bytes]:
-    cases = INPUT / f"cases-w{workers}"
-    shutil.rmtree(cases, ignore_errors=True)
+    """One timed batch into a cases folder never used before (see ``fresh_folder``)."""
+    cases = fresh_folder(workers)
     cmd = command(jobs, workers, cases)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
@@ -99,6 +99,19 @@ def run(jobs: Path, workers: int, capture: bool = False) -> tuple[float, bytes]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-2000:]}")
     return took, proc.stdout or b""
+
+
+_RUNS = INPUT / "runs"
+_made = 0
+
+
+def fresh_folder(workers: int) -> Path:
+    """A new cases folder per run; all are removed only when the benchmark ends. Deleting a run's
+    output just before the next run of the same kind made that run much slower on these machines'
+    virtual disks, which with alternating order skewed every other round."""
+    global _made
+    _made += 1
+    return _RUNS / f"cases-w{workers}-{_made}"
 
 
 SPIN = [sys.executable, "-c", "x = 0\nfor i in range(6_000_000): x += i"]
@@ -136,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", type=int, default=1000)
     args = ap.parse_args(argv)
     jobs = build(args.files)
+    shutil.rmtree(_RUNS, ignore_errors=True)
     check(jobs, args.files)
     ratios, times, controls = [], [], []
     for i in range(args.rounds):
@@ -148,11 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         times.append({"workers_1": round(one, 3), "workers_2": round(two, 3), "first": 1 if i % 2 == 0 else 2})
         print(f"round {i + 1}: 1 worker {one:.2f} s, 2 workers {two:.2f} s, ratio {two / one:.3f} "
               f"(control: side by side / one after the other {controls[-1]:.3f})", flush=True)
+    shutil.rmtree(_RUNS)
     median = statistics.median(ratios)
     print(json.dumps({"name": "batch", "images": IMAGES, "files_per_image": args.files, "rounds": args.rounds,
                       "nproc": os.cpu_count(), "load_average": os.getloadavg(),
-                      "cmd_1": " ".join(command(jobs, 1, INPUT / "cases-w1")),
-                      "cmd_2": " ".join(command(jobs, 2, INPUT / "cases-w2")),
+                      "cmd_1": " ".join(command(jobs, 1, _RUNS / "cases-w1-N")),
+                      "cmd_2": " ".join(command(jobs, 2, _RUNS / "cases-w2-N")),
                       "times": times, "ratios_2_over_1": [round(r, 4) for r in ratios],
                       "median_ratio": round(median, 4), "goal": f"median_ratio <= {GOAL}", "met": median <= GOAL,
                       "control_ratios": [round(r, 4) for r in controls],

@@ -4,11 +4,14 @@ custody event, bag manifests, evidence re-check) against ``tsk_recover -a`` (cop
 ext4 image holding 20,000 files of about 600 MB.
 
 Run as ``.venv/bin/python bench/bench_extract.py [--rounds N]``; stdlib only, uses the helpers of
-``bench/run.py`` (same environment, timing and alternation). Each round gets a fresh output: a
-new case (made and the evidence added outside the timing: `case add` hashes the whole media,
-which `tsk_recover` does not do) and a new folder for tsk_recover, and the disk is synced (untimed)
-before each timed run, so neither tool pays for the other's writeback. ``--out DIR`` puts both
-outputs elsewhere, e.g. on a tmpfs when the disk is shared with other work. Goal: evkit_time /
+``bench/run.py`` (same environment, timing and alternation). Each run writes into a folder of its
+own, never used before: a new case for evkit (made and the evidence added outside the timing:
+`case add` hashes the whole media, which `tsk_recover` does not do) and a new folder for
+tsk_recover. Nothing is deleted until every round is done, and the disk is synced (untimed) before
+each timed run, so neither tool pays for the other's writeback. (Deleting a tool's previous output
+just before its next run made that run several times slower on these machines' virtual disks, and
+with alternating order the per-round ratios swung between 1.3 and 12.) ``--out DIR`` puts both
+outputs elsewhere, e.g. on a tmpfs, which leaves only the CPU work. Goal: evkit_time /
 tsk_recover_time <= 1.5 (median of per-round ratios).
 """
 
@@ -67,35 +70,40 @@ def main() -> int:
                     help="where both tools write (default bench/work; a tmpfs such as /dev/shm takes the shared disk's writeback out of the figure)")
     args = ap.parse_args()
     ensure_image()
-    args.out.mkdir(parents=True, exist_ok=True)
-    case, out = args.out / "extract_case", args.out / "extract_tsk"
-    evkit_cmd = [str(EVKIT), "extract", str(case)]
-    tsk_cmd = ["tsk_recover", "-a", str(IMAGE), str(out)]
+    runs = args.out / "extract_runs"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir(parents=True)
     ratios, times = [], {"evkit": [], "tsk_recover": []}
+    times_in_order: list[dict[str, float]] = []
     for r in range(args.rounds + 1):
         seq = ["evkit", "tsk_recover"] if r % 2 == 0 else ["tsk_recover", "evkit"]
         got = {}
+        case, out = runs / f"case{r}", runs / f"tsk{r}"
+        evkit_cmd = [str(EVKIT), "extract", str(case)]
+        tsk_cmd = ["tsk_recover", "-a", str(IMAGE), str(out)]
         for who in seq:
             if who == "evkit":
                 fresh_case(case)
                 os.sync()  # the previous run's dirty pages are flushed before, not during, this one
                 got[who] = harness.run_timed(evkit_cmd)
             else:
-                shutil.rmtree(out, ignore_errors=True)
                 out.mkdir()
                 os.sync()
                 got[who] = harness.run_timed(tsk_cmd)
         if r == 0:
             print(f"warm-up: evkit {got['evkit']:.2f}s, tsk_recover {got['tsk_recover']:.2f}s", flush=True)
             continue
+        times_in_order.append({who: round(got[who], 3) for who in seq})
         for k, v in got.items():
             times[k].append(v)
         ratios.append(got["evkit"] / got["tsk_recover"])
         print(f"round {r}/{args.rounds} ({seq[0]} first): ratio {ratios[-1]:.3f}", flush=True)
     extracted = sum(1 for p in (case / "data").rglob("*") if p.is_file())
     recovered = sum(1 for p in out.rglob("*") if p.is_file())
+    shutil.rmtree(runs)
     med = statistics.median(ratios)
     result = {"commands": {"evkit": harness.shell_line(evkit_cmd), "tsk_recover": harness.shell_line(tsk_cmd)},
+              "times_in_order": times_in_order,
               "output_folder": str(args.out), "rounds": args.rounds, "ratios": ratios, "median_ratio": med, "times_s": times,
               "goal": "evkit_time / tsk_recover_time <= 1.5", "passed": med <= 1.5,
               "files": {"evkit": extracted, "tsk_recover": recovered}, "machine": harness.machine_facts()}
