@@ -7,6 +7,8 @@ unsupported; 4 finished, but some items failed.
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2
@@ -49,3 +51,15 @@ class NotFound(EvkitError):
     """A path or inode asked for does not exist in the evidence."""
 
     exit_code = EXIT_USAGE
+
+
+class RunAlreadyFinished(EvkitError):
+    """The command given is the one whose run was interrupted, and that run had in fact finished:
+    its custody event was written before it was stopped. Its bookkeeping is now complete; running
+    it again would only add a second event for the same work, so nothing is run. Not a failure."""
+
+    exit_code = EXIT_OK
+
+    def __init__(self, message: str, event: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.event = event

@@ -24,7 +24,7 @@ from evkit.case import bag, caselog
 from evkit.case.custody import FILENAME as CUSTODY_FILE
 from evkit.case.custody import CustodyLog, now_utc
 from evkit.case.store import CaseStore
-from evkit.errors import EvkitError, UsageError
+from evkit.errors import EvkitError, RunAlreadyFinished, UsageError
 
 MARKER = "run-in-progress.json"
 DB_FILE = "case.db"
@@ -105,7 +105,15 @@ class Case:
             details: dict[str, Any] | None = None) -> Iterator[RunContext]:
         """Bracket one command: marker, work, custody event, bag. ``key`` identifies resumable work."""
         key = key or action
-        pending = self._roll_forward(self.pending())
+        interrupted = self.pending()
+        pending = self._roll_forward(interrupted)
+        if interrupted is not None and pending is None and interrupted.get("key") == key:
+            finished = {"action": action, "seq": interrupted.get("seq"), "started": interrupted.get("started")}
+            message = (f"{self.root}: the interrupted `{action}` run (custody event {finished['seq']}, started "
+                       f"{finished['started']}) had finished before it was stopped; its bookkeeping is now "
+                       "complete and there is nothing to resume")
+            self.log.info(message)
+            raise RunAlreadyFinished(message, finished)
         last_seq, _ = self.custody.last()
         if pending is not None:
             if pending.get("key") != key:

@@ -189,7 +189,7 @@ _MEANING = {0: "success", 1: "verification mismatch", 2: "usage error", 3: "evid
 
 def _invoke() -> int:
     """Run the command named on the command line; its exit code, any error printed as one line."""
-    from evkit.errors import EXIT_UNREADABLE, EXIT_USAGE, EvkitError
+    from evkit.errors import EXIT_UNREADABLE, EXIT_USAGE, EvkitError, RunAlreadyFinished
 
     command = typer.main.get_command(app)
     assert isinstance(command, click.Group)
@@ -204,6 +204,11 @@ def _invoke() -> int:
         return common.error(f"{exc.format_message().rstrip('.')}{hint}", EXIT_USAGE)
     except click.Abort:
         return common.error("no input where some was asked for", EXIT_USAGE)
+    except RunAlreadyFinished as exc:
+        print(f"evkit: {exc}", file=sys.stderr)
+        if "--json" in sys.argv[1:]:
+            common.emit_json({"already_finished": exc.event})
+        return exc.exit_code
     except EvkitError as exc:
         return common.error(str(exc), exc.exit_code)
     except OutputClosed:
