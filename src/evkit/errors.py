@@ -54,9 +54,10 @@ class NotFound(EvkitError):
 
 
 class RunAlreadyFinished(EvkitError):
-    """The command given is the one whose run was interrupted, and that run had in fact finished:
-    its custody event was written before it was stopped. Its bookkeeping is now complete; running
-    it again would only add a second event for the same work, so nothing is run. Not a failure."""
+    """The command given (same work, same options) is the one whose run was interrupted, and that
+    run had in fact finished: its custody event was written before it was stopped. Its bookkeeping
+    is now complete; running it again would only add a second event for the same work, so nothing
+    is run. Not a failure."""
 
     exit_code = EXIT_OK
 

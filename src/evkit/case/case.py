@@ -107,7 +107,9 @@ class Case:
         key = key or action
         interrupted = self.pending()
         pending = self._roll_forward(interrupted)
-        if interrupted is not None and pending is None and interrupted.get("key") == key:
+        asked = dict(details or {})
+        if interrupted is not None and pending is None and interrupted.get("key") == key \
+                and interrupted.get("details") == json.loads(json.dumps(asked, ensure_ascii=False)):
             finished = {"action": action, "seq": interrupted.get("seq"), "started": interrupted.get("started")}
             message = (f"{self.root}: the interrupted `{action}` run (custody event {finished['seq']}, started "
                        f"{finished['started']}) had finished before it was stopped; its bookkeeping is now "
@@ -125,13 +127,13 @@ class Case:
             seq = last_seq + 1
         import sys
 
-        marker = {"action": action, "key": key, "seq": seq, "started": now_utc(), "command": sys.argv[:],
+        marker = {"action": action, "key": key, "details": asked, "seq": seq, "started": now_utc(), "command": sys.argv[:],
                   "resuming": pending}
         bag.atomic_write(self.root / MARKER, json.dumps(marker, ensure_ascii=False, indent=1))
         resuming = f", resuming the run interrupted after starting {pending.get('started')}" if pending is not None else ""
         self.log.info(f"{action}: started as custody event {seq}{resuming}")
         began = time.monotonic()
-        ctx = RunContext(seq, action, pending, inputs, [], dict(details or {}))
+        ctx = RunContext(seq, action, pending, inputs, [], dict(asked))
         try:
             yield ctx
         except BaseException as exc:
