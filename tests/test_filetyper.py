@@ -106,3 +106,20 @@ def test_extracted_artefacts_carry_libmagic_types_in_walk_order(tmp_path: Path) 
     by_id = [r[0] for r in con.execute("SELECT locator FROM artefacts WHERE parent_id IS NULL ORDER BY id")]
     con.close()
     assert len(by_id) > 5 and by_id == [loc for loc in walked if loc in set(by_id)]
+
+
+def test_file_typer_forgets_old_heads_and_stays_correct(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same-head table is emptied when full (memory stays flat on millions of files): a copy
+    seen after that is typed again, with the same answer."""
+    monkeypatch.setattr(extract.FileTyper, "BATCH", 4)
+    monkeypatch.setattr(extract.FileTyper, "SEEN", 5)
+    heads = _heads()
+    heads += heads
+    typer = extract.FileTyper()
+    try:
+        tickets = [typer.add(h) for h in heads]
+        assert len(typer._seen) <= 5
+        m = magic.Magic()
+        assert [typer.result(t) for t in tickets] == [m.from_buffer(h) for h in heads]
+    finally:
+        typer.close()

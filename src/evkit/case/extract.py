@@ -16,6 +16,7 @@ import fnmatch
 import hashlib
 import os
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -61,6 +62,19 @@ def _syncfs(path: Path) -> None:
         os.close(fd)
 
 
+class _Batch:
+    """Heads typed together; ``future`` is set once the batch is sent to the typing threads."""
+
+    __slots__ = ("heads", "future")
+
+    def __init__(self) -> None:
+        self.heads: list[bytes] = []
+        self.future: Future[list[str | None]] | None = None
+
+
+Ticket = tuple[_Batch, int] | str
+
+
 class FileTyper:
     """libmagic's description of each file's first bytes, computed on threads beside the copying.
 
@@ -69,52 +83,62 @@ class FileTyper:
     each with its own libmagic handle (one handle is not thread-safe). With the C helper
     (``evkit.case._magicbatch``) a batch is typed with the GIL released once; without it,
     python-magic gives the same descriptions one call at a time, the GIL taken back after each.
-    At most ``IN_FLIGHT`` batches wait, so memory stays flat when typing is slower than copying.
+
+    Memory stays flat on any number of files: at most ``IN_FLIGHT`` batches wait to be typed (the
+    copying waits when typing is slower), a batch is kept only by the tickets of rows not yet
+    committed, and the table that gives copies of one head the same ticket is emptied at ``SEEN``
+    entries.
     """
 
     BATCH = 128
     IN_FLIGHT = 32
+    SEEN = 65536
 
     def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="magic")
-        self._heads: list[bytes] = []
-        self._batches: list[Future[list[str | None]]] = []
-        self._seen: dict[bytes, tuple[int, int]] = {}
-        self._oldest_waiting = 0
+        self._filling = _Batch()
+        self._waiting: deque[Future[list[str | None]]] = deque()
+        self._seen: dict[bytes, Ticket] = {}
 
-    def add(self, head: bytes) -> tuple[int, int] | str:
+    def add(self, head: bytes) -> Ticket:
         """A ticket for the type of ``head`` (``empty`` at once for no bytes); copies of one head share a ticket."""
         if not head:
             return "empty"
         key = hashlib.blake2b(head, digest_size=16).digest()
         ticket = self._seen.get(key)
         if ticket is None:
-            ticket = self._seen[key] = (len(self._batches), len(self._heads))
-            self._heads.append(head)
-            if len(self._heads) >= self.BATCH:
+            if len(self._seen) >= self.SEEN:
+                self._seen.clear()
+            ticket = self._seen[key] = (self._filling, len(self._filling.heads))
+            self._filling.heads.append(head)
+            if len(self._filling.heads) >= self.BATCH:
                 self._submit()
         return ticket
 
-    def ready(self, ticket: tuple[int, int] | str) -> bool:
-        return isinstance(ticket, str) or (ticket[0] < len(self._batches) and self._batches[ticket[0]].done())
+    @staticmethod
+    def ready(ticket: Ticket) -> bool:
+        return isinstance(ticket, str) or (ticket[0].future is not None and ticket[0].future.done())
 
-    def result(self, ticket: tuple[int, int] | str) -> str | None:
+    def result(self, ticket: Ticket) -> str | None:
         """The type behind a ticket, waiting for its batch (which is sent now if it was still filling)."""
         if isinstance(ticket, str):
             return ticket
-        if ticket[0] == len(self._batches):
+        batch, index = ticket
+        if batch.future is None:
             self._submit()
-        return self._batches[ticket[0]].result()[ticket[1]]
+        assert batch.future is not None
+        return batch.future.result()[index]
 
     def _submit(self) -> None:
-        heads, self._heads = self._heads, []
-        while len(self._batches) - self._oldest_waiting >= self.IN_FLIGHT:
-            self._batches[self._oldest_waiting].result()
-            self._oldest_waiting += 1
-        self._batches.append(self._pool.submit(self._describe, heads))
+        batch, self._filling = self._filling, _Batch()
+        while self._waiting and (self._waiting[0].done() or len(self._waiting) >= self.IN_FLIGHT):
+            self._waiting.popleft().result()
+        batch.future = self._pool.submit(self._describe, batch.heads)
+        batch.heads = []  # the typing thread holds them until it is done
+        self._waiting.append(batch.future)
 
     def _describe(self, heads: list[bytes]) -> list[str | None]:
         if not hasattr(self._local, "typer"):
@@ -225,7 +249,7 @@ class ArtefactWriter:
         if len(self.pending) >= BATCH_FILES or self.pending_bytes >= BATCH_BYTES:
             self._commit(wait=False)
 
-    def _copy_out(self, stream: Any, dest: str) -> tuple[int, tuple[int, int] | str, str, str]:
+    def _copy_out(self, stream: Any, dest: str) -> tuple[int, Ticket, str, str]:
         """Copy ``stream`` to a new file at ``dest``, hashing it on the way: size, type ticket, MD5, SHA-256.
 
         Done on this thread: a writing thread paid more in GIL hand-offs than the writes cost.
