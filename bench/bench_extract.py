@@ -7,12 +7,13 @@ Run as ``.venv/bin/python bench/bench_extract.py [--rounds N]``; stdlib only, us
 ``bench/run.py`` (same environment, timing and alternation). Each run writes into a folder of its
 own, never used before: a new case for evkit (made and the evidence added outside the timing:
 `case add` hashes the whole media, which `tsk_recover` does not do) and a new folder for
-tsk_recover. Nothing is deleted until every round is done, and the disk is synced (untimed) before
-each timed run, so neither tool pays for the other's writeback. (Deleting a tool's previous output
-just before its next run made that run several times slower on these machines' virtual disks, and
-with alternating order the per-round ratios swung between 1.3 and 12.) ``--out DIR`` puts both
-outputs elsewhere, e.g. on a tmpfs, which leaves only the CPU work. Goal: evkit_time /
-tsk_recover_time <= 1.5 (median of per-round ratios).
+tsk_recover. The disk is synced (untimed) before each timed run, so neither tool pays for the
+other's writeback. Outputs are deleted two rounds later, never just before a run of the same tool:
+deleting a tool's previous output just before its next run made that run several times slower on
+these machines' virtual disks (with alternating order the per-round ratios swung between 1.3 and
+12), and keeping every output made later rounds slower on a tmpfs. ``--out DIR`` puts both outputs
+elsewhere, e.g. on a tmpfs, which leaves only the CPU work. Goal: evkit_time / tsk_recover_time <=
+1.5 (median of per-round ratios).
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def main() -> int:
         seq = ["evkit", "tsk_recover"] if r % 2 == 0 else ["tsk_recover", "evkit"]
         got = {}
         case, out = runs / f"case{r}", runs / f"tsk{r}"
+        for old in (runs / f"case{r - 2}", runs / f"tsk{r - 2}"):  # two rounds old: never the runs just before
+            shutil.rmtree(old, ignore_errors=True)
         evkit_cmd = [str(EVKIT), "extract", str(case)]
         tsk_cmd = ["tsk_recover", "-a", str(IMAGE), str(out)]
         for who in seq:
