@@ -279,22 +279,24 @@ def test_kill_and_resume(tmp_path: Path) -> None:
     assert interrupted >= 1, "no kill landed during the run: the test proved nothing"
 
 
+@pytest.mark.parametrize("stopped_in", ["_finish", "write_bag"], ids=["before-db-row", "after-db-row"])
 def test_a_run_killed_after_its_custody_event_is_not_run_again(tmp_path: Path, samples: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """Killed between writing its custody event and finishing the bag, a run is complete: the same
-    command given again finishes the bookkeeping and adds no second event (the rare kill that
-    made test_kill_and_resume see two ``extract`` events)."""
+                                                                monkeypatch: pytest.MonkeyPatch, stopped_in: str) -> None:
+    """Killed between writing its custody event and finishing the bag (before or after the event's
+    row reached case.db), a run is complete: the same command given again finishes the bookkeeping
+    and adds no second event (the rare kills that made test_kill_and_resume see two ``extract``
+    events)."""
     from evkit.case.case import Case
     from evkit.case.extract import extract
 
     expected = _state(_new_case(tmp_path / "clean", samples / "gpt_ext4.raw", "E1", []))
     root = _new_case(tmp_path / "case", samples / "gpt_ext4.raw", "E1")
 
-    def killed(self: Case, event: dict) -> None:
+    def killed(*args: object) -> None:
         raise _Stop
 
     with monkeypatch.context() as m, Case(root) as case, pytest.raises(_Stop):
-        m.setattr(Case, "_finish", killed)
+        m.setattr(Case, stopped_in, killed)
         extract(case)
     assert (root / "run-in-progress.json").exists()
     assert _verify(root)[0] != 0

@@ -156,9 +156,11 @@ class Case:
         """A run killed after its custody event was written only lacks its bookkeeping: finish it."""
         if pending is None:
             return None
-        events = self._events_after(self._db_last_seq())
+        seq = pending.get("seq")
+        # The event may already be in case.db too (killed inside _finish): look in the custody log itself.
+        events = self._events_after(self._db_last_seq() if seq is None else seq - 1)
         for event in events:
-            if event.get("seq") == pending.get("seq") or pending.get("seq") is None:
+            if seq is None or event.get("seq") == seq:
                 self._finish(event)
                 return None
         return pending
