@@ -133,7 +133,7 @@ class Case:
         resuming = f", resuming the run interrupted after starting {pending.get('started')}" if pending is not None else ""
         self.log.info(f"{action}: started as custody event {seq}{resuming}")
         began = time.monotonic()
-        ctx = RunContext(seq, action, pending, inputs, [], dict(asked))
+        ctx = RunContext(seq, action, pending, inputs, [], asked)
         try:
             yield ctx
         except BaseException as exc:

@@ -2,11 +2,11 @@
 
 Reading, writing and hashing stay on the calling thread; libmagic typing, which costs more per
 file than copying a small one, runs on threads beside it. Artefact rows are committed in walk
-order, in batches, once the files they describe are written and closed and their types known. The data is flushed to disk once,
-at the end of the run, before its custody event: a run killed before that leaves rows whose files
-may not have reached the disk (a power loss, not a killed process, can lose them), so a resumed
-run re-hashes the files of the interrupted run and redoes any that do not match their row. SQLite
-``-wal``/``-journal``/``-shm`` files travel with their database.
+order, in batches, once the files they describe are written and closed and their types known. The
+data is flushed to disk once, at the end of the run, before its custody event: a run killed before
+that leaves rows whose files may not have reached the disk (a power loss, not a killed process, can
+lose them), so a resumed run re-hashes the files of the interrupted run and redoes any that do not
+match their row. SQLite ``-wal``/``-journal``/``-shm`` files travel with their database.
 """
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ class ArtefactWriter:
         row[8], row[14], row[15], row[16] = self._copy_out(src.open(e), dest)
         self.taken.add(rel.lower())
         self.pending.append(row)
-        self.pending_bytes += e.size
+        self.pending_bytes += row[8]
         if len(self.pending) >= BATCH_FILES or self.pending_bytes >= BATCH_BYTES:
             self._commit(wait=False)
 
@@ -308,7 +308,7 @@ class ArtefactWriter:
         for row in done:
             self.run_rows.append((row[4], row[16]))
             self.run_bytes += row[8]
-        self.pending_bytes = sum(row[8] for row in self.pending)
+            self.pending_bytes -= row[8]
 
     def close(self) -> None:
         """Commit what is pending and stop the typing threads."""
