@@ -574,3 +574,17 @@ def test_chat_artefacts_get_a_conversation_view(built: dict[str, Any]) -> None:
     data_js = next(folder.glob("a*-android.sms-sms.data.js")).read_text(encoding="utf-8")
     data = _data_js(data_js)
     assert set(data["chat"]) == {"thread", "sender", "direction", "body"}
+
+
+def test_front_page_shows_acquisition_hashes_and_whether_they_matched(samples: Path, tmp_path: Path) -> None:
+    """An E01 stores the hashes taken at acquisition: the front page shows them beside evkit's and says they matched."""
+    truth = json.loads((samples / "truth" / "images.json").read_text())["images"]["mbr_fat32_ntfs.raw"]["media"]
+    case = tmp_path / "case"
+    assert evkit("case", "init", str(case), "--case-number", "EVK-E01", "--examiner", "Jo").returncode == 0
+    assert evkit("case", "add", str(case), str(samples / "mbr_fat32_ntfs.E01"), "--evidence-number", "E1").returncode == 0
+    assert evkit("report", str(case), "--format", "html").returncode == 0
+    text = " ".join(_parse(case / "data" / "reports" / "html" / "index.html").text)
+    stored = text[text.index("Acquisition hashes (stored)"):text.index("Hashes evkit computed")]
+    assert truth["md5"] in stored
+    assert "matched: the hashes evkit computed equal the acquisition hashes" in text
+    assert truth["sha256"] in text[text.index("Hashes evkit computed"):]
