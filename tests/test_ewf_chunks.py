@@ -9,7 +9,6 @@ that each damaged set is indeed bad, so the verifier is checked against libewf i
 from __future__ import annotations
 
 import math
-import os
 import random
 import shutil
 import struct
@@ -27,9 +26,6 @@ FULL_CHUNKS = 96
 TAIL = 5 * 512  # the last chunk is partial, to check the remainder length
 RANDOM_CHUNKS = (0, 70, FULL_CHUNKS)  # first, in a later segment when split, and the partial last one
 PATTERN_CHUNK = 71  # compressible but unique, so its zlib stream can be found in the image
-CORPUS = Path(os.environ.get("EVKIT_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
-
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"third-party corpus not found at {CORPUS}")
 
 Builder = Callable[..., list[Path]]
 
@@ -306,19 +302,17 @@ def test_segment_count_leaves_ewf2_to_libewf(tmp_path: Path) -> None:
     assert segment_count([path]) is None
 
 
-@needs_corpus
 @pytest.mark.parametrize(
     "names",
     [["dfvfs/ext2.E01"], ["dfvfs/ext2.split.E01", "dfvfs/ext2.split.E02"], ["sleuthkit/image.E01"]],
     ids=["ext2", "ext2-split", "sleuthkit"],
 )
-def test_corpus_images_verify(names: list[str]) -> None:
-    report = verify_chunks([CORPUS / "disk" / n for n in names])
+def test_corpus_images_verify(corpus: Path, names: list[str]) -> None:
+    report = verify_chunks([corpus / "disk" / n for n in names])
     assert report.errors == []
     assert report.chunks_checked == math.ceil(report.media_size / report.chunk_size)
 
 
-@needs_corpus
-def test_corpus_empty_file_is_refused() -> None:
+def test_corpus_empty_file_is_refused(corpus: Path) -> None:
     with pytest.raises(EwfFormatError, match=r"bogus\.E01: is empty"):
-        verify_chunks([CORPUS / "disk" / "sleuthkit" / "bogus.E01"])
+        verify_chunks([corpus / "disk" / "sleuthkit" / "bogus.E01"])

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import need_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "profiles"
 EVKIT = Path(sys.executable).parent / "evkit"
@@ -68,10 +70,7 @@ def digest_tree(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def browser_corpus() -> Path:
-    path = Path(os.environ.get("EVKIT_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
-    if not (path / "browser" / "chrome_plaso" / "History").is_file():
-        pytest.skip(f"third-party corpus not found at {path} (set EVKIT_CORPUS): browser/chrome_plaso/History missing")
-    return path / "browser"
+    return need_corpus("browser/chrome_plaso/History") / "browser"
 
 
 # --------------------------------------------------------------------------- synthetic databases

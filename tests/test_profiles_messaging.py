@@ -32,14 +32,6 @@ MINE = ["ios.sms", "whatsapp.android", "whatsapp.ios", "telegram.android", "andr
 MAC_EPOCH = 978307200
 
 
-@pytest.fixture(scope="module")
-def corpus() -> Path:
-    path = Path(os.environ.get("EVKIT_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
-    if not (path / "README.md").is_file():
-        pytest.skip(f"third-party corpus not found at {path} (set EVKIT_CORPUS)")
-    return path
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 def iso(unix: float) -> str:
