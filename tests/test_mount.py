@@ -27,7 +27,7 @@ import pytest
 
 from evkit.fusemount import DELETED_DIR, EvidenceFS, _Listings, is_mounted
 from evkit.sources.base import Entry
-from tests.conftest import EVKIT, assert_one_line_error, corpus_dir, evkit
+from tests.conftest import EVKIT, assert_one_line_error, evkit, need_corpus
 
 FUSERMOUNT = shutil.which("fusermount3") or shutil.which("fusermount")
 needs_fuse = pytest.mark.skipif(
@@ -359,10 +359,7 @@ def test_unmount_ends_the_process(tmp_path: Path, ext4_image: tuple[Path, dict[s
 
 
 def _corpus_image(rel: str) -> Path:
-    image = corpus_dir() / rel
-    if not image.is_file():
-        pytest.skip(f"corpus image {image} not found (set EVKIT_CORPUS)")
-    return image
+    return need_corpus(rel) / rel
 
 
 @needs_fuse

@@ -338,10 +338,10 @@ def test_fuzz_never_crashes_and_stays_bounded(corpus_photos):
 
 @pytest.fixture(scope="module")
 def corpus_photos() -> list[bytes]:
-    from .conftest import corpus_dir
+    from .conftest import need_corpus
 
-    folder = corpus_dir() / SAMPLES
-    return [p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()] if folder.is_dir() else []
+    folder = need_corpus(SAMPLES) / SAMPLES
+    return [p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()]
 
 
 def test_parser_accepts_a_path_and_a_stream(tmp_path, profile):
