@@ -276,3 +276,64 @@ def test_200k_row_page_loads_and_filters_without_freezing(big_case: dict[str, An
     assert filter_ms < 2000, filter_ms
     assert parse_ms < 10_000, parse_ms
     assert wall < 90, wall
+
+
+def test_conversations_are_kept_apart_per_evidence_item_and_outgoing_reads_to(tmp_path: Path, profile_dir: Path) -> None:
+    """Two phones whose mmssms.db both number their threads 1, 2, 3 (SQLite thread ids restart on
+    every device) give six conversations, not three merged ones; an outgoing SMS (type 2, Android's
+    MESSAGE_TYPE_SENT) whose address is the correspondent is labelled "to" that number."""
+    case = tmp_path / "case"
+    evkit("case", "init", str(case), "--case-number", "CONV-1", "--examiner", "E", check=True)
+    for n in ("P1", "P2"):
+        ev = tmp_path / n
+        db_path = ev / "data" / "data" / "com.android.providers.telephony" / "databases" / "mmssms.db"
+        make_sms_db(db_path, [f"{n} message {i}" for i in range(4)])
+        db = sqlite3.connect(db_path)  # the latest message: sent (type 2) in thread 1
+        db.execute("INSERT INTO sms (_id, thread_id, address, date, type, read, body) VALUES"
+                   " (100, 1, '+447700900123', 1700000900000, 2, 1, 'see you there')")
+        db.commit()
+        db.close()
+        if n == "P1":  # only P1's address book knows the correspondent (national form of the number)
+            make_contacts_db(ev / "data" / "data" / "com.android.providers.contacts" / "databases" / "contacts2.db",
+                             "Anna Martin", "07700 900123")
+        evkit("case", "add", str(case), str(ev), "--evidence-number", n, check=True)
+    assert evkit("run", str(case), "--profile", "android.sms", "--profile", "android.contacts",
+                 timeout=300).returncode == 0
+    assert evkit("report", str(case), "--format", "html", timeout=300).returncode == 0
+    page = next((case / "data" / "reports" / "html").glob("a*-android.sms-sms.chat.html"))
+    dom = Dom(dump_dom(profile_dir, page.as_uri()))
+    assert dom.body().get("data-threads") == "6"
+    listed = [a for t, a in dom.elements if t == "div" and a.get("data-thread") is not None]
+    assert sorted((a["data-evidence"], a["data-thread"]) for a in listed) == sorted(
+        (e, t) for e in ("P1", "P2") for t in ("1", "2", "3"))
+    # Each phone's thread 1 holds only its own messages: make_sms_db's 2 and 4, and the one added.
+    assert all(a["data-count"] == "3" for a in listed if a["data-thread"] == "1")
+    text = " ".join(dom.text)
+    # The conversation shown first is the most recent one (a thread 1); its sent message reads
+    # "to <address>", its received ones "from <address>".
+    assert re.search(r"to (Anna Martin \()?\+447700900123\)? · sent", text)
+    assert re.search(r"from \+3361234\d{4} · received", text)
+    assert not re.search(r"(?<!to )(?<!Anna Martin \()\+447700900123\)? · sent", text)
+    # The name comes from P1's own contacts only: shown for P1's conversation, never for P2's.
+    titles = {a["data-evidence"]: a.get("title", "") for t, a in dom.elements if t == "div" and a.get("data-thread") == "1"}
+    assert "Anna Martin (+447700900123)" in titles["P1"]
+    assert "Anna Martin" not in titles["P2"] and "+447700900123" in titles["P2"]
+
+
+def make_contacts_db(path: Path, name: str, number: str) -> None:
+    """A contacts2.db with the Android contacts provider's real tables (raw_contacts, accounts,
+    data typed by mimetypes): one raw contact with one phone_v2 row."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE accounts (_id INTEGER PRIMARY KEY, account_name TEXT, account_type TEXT);"
+        "CREATE TABLE raw_contacts (_id INTEGER PRIMARY KEY, account_id INTEGER, contact_id INTEGER, display_name TEXT,"
+        " deleted INTEGER, starred INTEGER, times_contacted INTEGER, last_time_contacted INTEGER);"
+        "CREATE TABLE mimetypes (_id INTEGER PRIMARY KEY, mimetype TEXT);"
+        "CREATE TABLE data (_id INTEGER PRIMARY KEY, raw_contact_id INTEGER, mimetype_id INTEGER, data1 TEXT);"
+        "INSERT INTO accounts VALUES (1, 'phone', 'com.android.localphone');"
+        "INSERT INTO mimetypes VALUES (5, 'vnd.android.cursor.item/phone_v2');")
+    db.execute("INSERT INTO raw_contacts VALUES (1, 1, 1, ?, 0, 0, 0, 0)", (name,))
+    db.execute("INSERT INTO data VALUES (1, 1, 5, ?)", (number,))
+    db.commit()
+    db.close()

@@ -37,6 +37,7 @@ class Artifact:
     timeline_description: str | None = None
     chat: dict[str, str] | None = None
     location: dict[str, str] | None = None
+    contact: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def build(data: dict[str, Any], origin: Path | None) -> Profile:
             queries=tuple(Query(sql=q["sql"], requires=q.get("requires") or {}) for q in a.get("queries") or []),
             table=a.get("table"), pattern=a.get("pattern"), columns=columns,
             timeline_time=timeline.get("time"), timeline_description=timeline.get("description"),
-            chat=a.get("chat"), location=a.get("location"))
+            chat=a.get("chat"), location=a.get("location"), contact=a.get("contact"))
     return Profile(
         id=data["id"], name=data["name"], version=str(data["version"]), parser=data["parser"],
         sources=tuple(SourceSpec(names=tuple(s["names"]), paths=tuple(s.get("paths") or ()),

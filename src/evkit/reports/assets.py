@@ -468,17 +468,35 @@ JS = r"""/* evkit report pages: sortable, filterable, paginated tables and the c
     var ch = data.chat || {};
     var rows = data.rows;
     function role(r, k) { return ch[k] === undefined ? null : r[ch[k]]; }
+    // A conversation is one thread of one source file: thread values are only unique inside the
+    // database that numbered them, so thread 1 of one phone is never merged with thread 1 of another.
+    // A party as "Name (identifier)" when a contact of the same evidence item names it.
+    function party(i, which, v) {
+      var n = data.parties && data.parties[i] ? data.parties[i][which] : null;
+      return n ? text(n) + " (" + text(v) + ")" : text(v);
+    }
     var threads = {}, list = [];
     for (var i = 0; i < rows.length; i++) {
-      var r = rows[i], key = role(r, "thread");
-      key = key === null || key === undefined ? "(no thread)" : text(key);
+      var r = rows[i], tv = role(r, "thread");
+      tv = tv === null || tv === undefined ? "(no thread)" : text(tv);
+      var key = String(r[F_SRC]) + "\u0000" + tv;
       var t = threads[key];
-      if (!t) { t = threads[key] = { key: key, items: [], last: "", senders: {} }; list.push(t); }
+      if (!t) {
+        var s = data.sources[r[F_SRC]] || [];
+        t = threads[key] = { key: key, thread: tv, evidence: text(s[2] || ""), file: text(s[0] || ""),
+                             items: [], last: "", senders: {} };
+        list.push(t);
+      }
       t.items.push(i);
       var k = timeKey(r[F_TS]) || "";
       if (k > t.last) t.last = k;
       var snd = role(r, "sender");
-      if (snd !== null && snd !== undefined && Object.keys(t.senders).length < 6) t.senders[text(snd)] = 1;
+      if (snd !== null && snd !== undefined && Object.keys(t.senders).length < 6) t.senders[party(i, 0, snd)] = 1;
+      if (!t.named) t.named = party(i, 1, tv);
+    }
+    function participants(t) {
+      var p = Object.keys(t.senders);
+      return p.length ? p.join(", ") : t.named;
     }
     list.sort(function (a, b) { return a.last < b.last ? 1 : a.last > b.last ? -1 : 0; });
     var wrap = el("div", "chat");
@@ -507,10 +525,15 @@ JS = r"""/* evkit report pages: sortable, filterable, paginated tables and the c
       tl.textContent = "";
       for (var i = 0; i < list.length && shown < 500; i++) {
         var t = list[i];
-        var label = t.key + " " + Object.keys(t.senders).join(" ");
+        var label = [participants(t), t.thread, t.evidence, t.file].join(" ");
         if (q && label.toLowerCase().indexOf(q) === -1) continue;
-        var d = el("div", "t" + (t === current ? " sel" : ""), t.key);
+        var d = el("div", "t" + (t === current ? " sel" : ""), participants(t));
+        d.setAttribute("title", participants(t));
+        d.setAttribute("data-thread", t.thread);
+        d.setAttribute("data-evidence", t.evidence);
+        d.setAttribute("data-count", String(t.items.length));
         d.appendChild(el("span", "c", fmt(t.items.length) + " messages · last " + (rows[t.items[t.items.length - 1]][F_TS] || "?")));
+        d.appendChild(el("span", "c", "evidence " + t.evidence + " · thread " + t.thread + " · " + t.file));
         (function (t) { d.addEventListener("click", function () { current = t; page = 0; showThreads(); showMessages(); }); })(t);
         tl.appendChild(d);
         shown++;
@@ -526,16 +549,20 @@ JS = r"""/* evkit report pages: sortable, filterable, paginated tables and the c
       });
       var pages = Math.max(1, Math.ceil(items.length / PAGE));
       if (page >= pages) page = pages - 1;
-      title.textContent = "Conversation: " + current.key;
+      title.textContent = "Conversation with " + participants(current) + " (evidence " + current.evidence +
+        ", thread " + current.thread + ")";
       status.textContent = "messages " + fmt(page * PAGE + 1) + "–" + fmt(Math.min(items.length, (page + 1) * PAGE)) + " of " + fmt(items.length);
       prev.disabled = page === 0; next.disabled = page >= pages - 1;
       var frag = document.createDocumentFragment();
       items.slice(page * PAGE, (page + 1) * PAGE).forEach(function (n) {
         var r = rows[n], dir = role(r, "direction"), cls = direction(dir);
         var m = el("div", "msg " + cls + (r[F_TAGS] ? " tagged" : ""));
-        var snd = role(r, "sender");
-        var meta = (snd !== null && snd !== undefined ? text(snd) : (cls === "out" ? "(device owner)" : "(sender not recorded)")) +
-          " · " + (dir === null || dir === undefined ? "direction not recorded" : text(dir)) + " · " + (r[F_TS] || "no time");
+        // The sender role holds the other party (an SMS address is the correspondent both ways), so an
+        // outgoing message is labelled "to" it: starting with the number would read as if it had sent it.
+        var snd = role(r, "sender"), who = snd !== null && snd !== undefined ? party(n, 0, snd) : null;
+        var whom = cls === "out" ? "to " + (who || participants(current)) :
+          cls === "in" ? "from " + (who || "(sender not recorded)") : (who || "(party not recorded)");
+        var meta = whom + " · " + (dir === null || dir === undefined ? "direction not recorded" : text(dir)) + " · " + (r[F_TS] || "no time");
         m.appendChild(el("div", "meta", meta));
         if (data.tz && r[F_TSZ]) m.appendChild(el("div", "meta", r[F_TSZ] + " " + data.tz));
         m.appendChild(el("div", "body", role(r, "body")));

@@ -24,6 +24,7 @@ from evkit import __version__
 from evkit.case.case import Case
 from evkit.case.custody import now_utc, read_events
 from evkit.profiles.model import Artifact, Profile
+from evkit.reports.contacts import ContactNames
 from evkit.reports.safe import cell_text, slug
 
 # A record's fixed fields (the data values follow in R_VALS).
@@ -125,6 +126,8 @@ class Group:
     versions: Counter[str] = field(default_factory=Counter)
     chat: dict[str, int] | None = None       # chat role -> value index
     location: tuple[int, int] | None = None  # (latitude, longitude) value indexes
+    contact: tuple[int, list[int]] | None = None  # (name, identifier...) value indexes
+    parties: list[tuple[str | None, str | None]] | None = None  # chat rows: (sender, thread) contact names
     without_time: int = 0
     located: int = 0
 
@@ -279,7 +282,29 @@ def collect(case: Case, zone_name: str | None, profiles: dict[str, Profile], seq
         data.groups.append(group)
         data.records += len(group.rows)
     data.timeline.sort(key=lambda e: (e.key, data.groups[e.group].rows[e.row][R_ID]))
+    _name_parties(data.groups)
     return data
+
+
+def _name_parties(groups: list[Group]) -> None:
+    """Give chat rows the contact names of their sender and thread (see ``reports.contacts``)."""
+    names = ContactNames()
+    for g in groups:
+        if g.contact is not None:
+            ni, ids = g.contact
+            for r in g.rows:
+                for i in ids:
+                    names.add(r[R_EV], r[R_VALS][i], r[R_VALS][ni])
+    if not names:
+        return
+    for g in groups:
+        if not g.chat or ("sender" not in g.chat and "thread" not in g.chat):
+            continue
+        si, ti = g.chat.get("sender"), g.chat.get("thread")
+        parties = [(names.name(r[R_EV], r[R_VALS][si]) if si is not None else None,
+                    names.name(r[R_EV], r[R_VALS][ti]) if ti is not None else None) for r in g.rows]
+        if any(a or b for a, b in parties):
+            g.parties = parties
 
 
 def _origin(p: Profile | None) -> str | None:
@@ -361,6 +386,10 @@ def _load_group(db: sqlite3.Connection, group: Group, data: ReportData, ev_numbe
         group.chat = {role: index[col] for role, col in art.chat.items() if col in index}
         if not group.chat:
             group.chat = None
+    if art is not None and art.contact and art.contact.get("name") in index:
+        ids = [index[c] for c in art.contact.get("identifiers", []) if c in index]
+        if ids:
+            group.contact = (index[art.contact["name"]], ids)
     if data.zone is not None:
         _add_zoned(group, data)
 

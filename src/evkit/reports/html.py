@@ -266,7 +266,8 @@ class Pages:
         payload = {"rows": rows, "sources": self._sources(sources), "profiles": self._profiles(),
                    "columns": self._columns(g), "time": self._needs_time(g),
                    "tz": d.zone_name, "profileColumn": False, "tablePage": f"{g.page}.html",
-                   "chat": {k: 9 + v for k, v in g.chat.items()} if g.chat else None}
+                   "chat": {k: 9 + v for k, v in g.chat.items()} if g.chat else None,
+                   "parties": g.parties}
         write_file(self.out / f"{g.page}.data.js", js_data_file("EVKIT_DATA", payload))
         versions = ", ".join(f"{h(v)} ({n:,} records)" for v, n in sorted(g.versions.items()))
         views = f'<a href="{g.page}.chat.html">conversation view</a>' if g.chat else ""
