@@ -227,6 +227,29 @@ def test_signing(base_case: Path, tmp_path: Path) -> None:
     assert code == 1 and report["signature"]["valid"] is False
 
 
+
+def test_signature_covers_the_case_as_signed_and_later_events_are_a_continuation(base_case: Path, tmp_path: Path) -> None:
+    """A report after signing must not make verify call the case tampered: the signature is checked
+    over the tag manifest as signed, later events are listed; editing what was signed still fails."""
+    pytest.importorskip("cryptography")
+    case = _copy(base_case, tmp_path)
+    key = tmp_path / "examiner.key"
+    evkit("case", "keygen", str(key), check=True)
+    evkit("case", "sign", str(case), "--key", str(key), check=True)
+    signed_events = len((case / "custody.jsonl").read_text().splitlines())
+    evkit("report", str(case), "--format", "csv", check=True)
+    code, report = _verify(case)
+    assert code == 0, report["problems"]
+    assert report["signature"]["valid"] is True and report["signature"]["signed_at_event"] == signed_events
+    assert [e["action"] for e in report["signature"]["later_events"]] == ["report"]
+    text = evkit("verify", str(case)).stdout.decode()
+    assert f"signed at custody event {signed_events}" in text and "1 later event(s)" in text and "case intact" in text
+    # The signed copy of the tag manifest is what the signature covers: editing it is tampering.
+    copy = case / "signature-tagmanifest-sha256.txt"
+    copy.write_text(copy.read_text().replace("custody.jsonl", "custody.jsonl "))
+    code, report = _verify(case)
+    assert code == 1 and report["signature"]["valid"] is False
+
 def _many_files_image(tmp_path: Path, count: int) -> Path:
     tree = tmp_path / "tree"
     for i in range(count):

@@ -17,7 +17,8 @@ from evkit.case.case import DB_FILE, MARKER
 from evkit.case.custody import FILENAME as CUSTODY_FILE
 from evkit.case.custody import read_events
 
-IGNORED_TAG_FILES = {"tagmanifest-sha256.txt", MARKER, "signature.ed25519", "signature.pub"}
+IGNORED_TAG_FILES = {"tagmanifest-sha256.txt", MARKER, "signature.ed25519", "signature.pub",
+                     "signature-tagmanifest-sha256.txt"}
 
 
 @dataclass
@@ -146,9 +147,26 @@ def _check_signature(root: Path, public_key: Path | None, report: VerifyReport) 
         if public_key is not None:
             report.problems.append("a public key was given but the case is not signed")
         return None
-    from evkit.case.signing import verify_signature
+    from evkit.case.signing import SIGNED_COPY, verify_signature
 
     result = verify_signature(root, public_key)
     if not result["valid"]:
         report.problems.append(f"signature: {result['reason']}")
+    elif "signed_at_event" in result:
+        events, _ = read_events(root / CUSTODY_FILE)
+        result["later_events"] = [{"seq": e.get("seq"), "action": e.get("action"), "time": e.get("time")}
+                                  for e in events[result["signed_at_event"]:]]
+        # Only a later event rewrites the tag manifest: without one it must still be the signed one.
+        signed = root / SIGNED_COPY
+        if not result["later_events"] and signed.is_file() and signed.read_bytes() != _read(root / "tagmanifest-sha256.txt"):
+            result["valid"] = False
+            result["reason"] = "tagmanifest-sha256.txt changed after signing although no custody event followed"
+            report.problems.append(f"signature: {result['reason']}")
     return result
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

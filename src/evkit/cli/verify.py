@@ -47,8 +47,14 @@ def verify(
             print(f"interrupted run: {report.interrupted.get('action')} started {report.interrupted.get('started')} "
                   f"({' '.join(report.interrupted.get('command') or [])}); run it again to resume")
         if report.signature:
-            state = "valid" if report.signature["valid"] else "INVALID"
-            print(f"signature: {state}, key {report.signature.get('fingerprint')}")
+            sig = report.signature
+            print(f"signature: {'valid' if sig['valid'] else 'INVALID'}, key {sig.get('fingerprint')}"
+                  + (f"; signed at custody event {sig['signed_at_event']}" if "signed_at_event" in sig else ""))
+            later = sig.get("later_events") or []
+            if later:
+                shown = ", ".join(f"{e['seq']} {e['action']} ({e['time']})" for e in later[:10])
+                more = f" and {len(later) - 10} more" if len(later) > 10 else ""
+                print(f"  {len(later)} later event(s), an intact continuation not covered by the signature: {shown}{more}")
         for p in report.problems:
             print(f"problem: {common.shown(p)}")
         print("case intact" if report.ok else "CASE NOT INTACT")
