@@ -250,6 +250,30 @@ def test_signature_covers_the_case_as_signed_and_later_events_are_a_continuation
     code, report = _verify(case)
     assert code == 1 and report["signature"]["valid"] is False
 
+
+def test_verify_evidence_rehashes_the_original_evidence(samples: Path, tmp_path: Path) -> None:
+    """Plain verify checks the case folder and says the evidence was not re-hashed; --evidence
+    re-hashes the registered image against its registration and catches a changed byte."""
+    image = tmp_path / "disk.raw"
+    shutil.copyfile(samples / "gpt_ext4.raw", image)
+    case = _new_case(tmp_path / "case", image)
+    plain = evkit("verify", str(case))
+    assert plain.returncode == 0 and "evidence: not re-hashed" in plain.stdout.decode()
+    assert evkit("--quiet", "verify", str(case)).stdout == b""  # intact and quiet: nothing on stdout
+    code, report = _verify(case)
+    assert report["evidence"] is None
+    proc = evkit("verify", "--json", "--evidence", str(case))
+    assert proc.returncode == 0 and json.loads(proc.stdout)["evidence"] == {"E1": "unchanged"}
+    with open(image, "r+b") as fh:  # one byte of the evidence changes after registration
+        fh.seek(4096)
+        b = fh.read(1)
+        fh.seek(4096)
+        fh.write(bytes([b[0] ^ 0xFF]))
+    assert evkit("verify", str(case)).returncode == 0  # the case folder itself is still intact
+    proc = evkit("verify", "--evidence", str(case))
+    out = proc.stdout.decode()
+    assert proc.returncode == 1 and "evidence E1: disk.raw CHANGED since it was added" in out and "CASE NOT INTACT" in out
+
 def _many_files_image(tmp_path: Path, count: int) -> Path:
     tree = tmp_path / "tree"
     for i in range(count):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -46,12 +46,15 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def file_hashes(path: Path, algos: Iterable[str] = ("sha256",)) -> dict[str, str]:
+def file_hashes(path: Path, algos: Iterable[str] = ("sha256",),
+                progress: Callable[[int], None] | None = None) -> dict[str, str]:
     hashers = {a: hashlib.new(a) for a in algos}
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             for h in hashers.values():
                 h.update(chunk)
+            if progress is not None:
+                progress(len(chunk))
     return {a: h.hexdigest() for a, h in hashers.items()}
 
 

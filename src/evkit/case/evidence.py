@@ -150,26 +150,49 @@ class Recheck:
     def result(self) -> dict[str, str]:
         """``unchanged``, or what changed, per evidence number."""
         self._thread.join()
-        out = {}
-        for number, files in self._items:
-            problems = []
-            for f in files:
-                p = Path(f["path"])
-                if f.get("kind") == "folder":
-                    if not p.exists():
-                        problems.append(f"{f['name']} is missing")
-                    elif folder_digest(p)["sha256"] != f["sha256"]:
-                        problems.append(f"folder {f['name']} CHANGED since it was added (a file was changed, added or removed)")
-                    continue
-                before, now = self._stats[f["path"]], _stat_key(p)
-                if now is None:
-                    problems.append(f"{f['name']} is missing")
-                    continue
-                digest = self._digests.get(f["path"]) if now == before else file_hashes(p)["sha256"]
-                if now[0] != f["size"] or digest != f["sha256"]:
-                    problems.append(f"{f['name']} CHANGED since it was added (sha256 differs)")
-            out[number] = "; ".join(problems) if problems else "unchanged"
-        return out
+
+        def digest(f: dict[str, Any], now: tuple[int, ...]) -> str | None:
+            if now == self._stats[f["path"]]:
+                return self._digests.get(f["path"])
+            return file_hashes(Path(f["path"]))["sha256"]
+
+        return {number: _compare(files, digest) for number, files in self._items}
+
+
+def recheck_registered(items: list[tuple[str, list[dict[str, Any]]]],
+                       progress: Callable[[int], None] | None = None) -> dict[str, str]:
+    """Re-hash registered evidence files now (``verify --evidence``): ``unchanged`` or what changed,
+    per evidence number. ``progress`` is called with each block's byte count."""
+
+    def digest(f: dict[str, Any], now: tuple[int, ...]) -> str | None:
+        return file_hashes(Path(f["path"]), progress=progress)["sha256"]
+
+    return {number: _compare(files, digest) for number, files in items}
+
+
+def _compare(files: list[dict[str, Any]], digest: Callable[[dict[str, Any], tuple[int, ...]], str | None]) -> str:
+    """One evidence item's registered files against what is on disk now."""
+    problems = []
+    for f in files:
+        p = Path(f["path"])
+        if f.get("kind") == "folder":
+            if not p.exists():
+                problems.append(f"{f['name']} is missing")
+            elif folder_digest(p)["sha256"] != f["sha256"]:
+                problems.append(f"folder {f['name']} CHANGED since it was added (a file was changed, added or removed)")
+            continue
+        now = _stat_key(p)
+        if now is None:
+            problems.append(f"{f['name']} is missing")
+            continue
+        try:
+            got = digest(f, now)
+        except OSError as exc:
+            problems.append(f"{f['name']} cannot be read ({exc.strerror})")
+            continue
+        if now[0] != f["size"] or got != f["sha256"]:
+            problems.append(f"{f['name']} CHANGED since it was added (sha256 differs)")
+    return "; ".join(problems) if problems else "unchanged"
 
 
 def _stat_key(p: Path) -> tuple[int, ...] | None:

@@ -8,6 +8,7 @@ as belonging to that run, while everything finished before it is still checked.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ class VerifyReport:
     events: int = 0
     interrupted: dict[str, Any] | None = None
     signature: dict[str, Any] | None = None
+    evidence: dict[str, str] | None = None  # evidence number -> "unchanged" or what changed; None: not re-hashed
 
     @property
     def ok(self) -> bool:
@@ -41,7 +43,7 @@ class VerifyReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "counts": self.counts(), "events": self.events, "interrupted": self.interrupted,
-                "signature": self.signature, "problems": self.problems, "files": self.files}
+                "signature": self.signature, "evidence": self.evidence, "problems": self.problems, "files": self.files}
 
 
 def _payload_files(root: Path) -> set[str]:
@@ -57,7 +59,26 @@ def _payload_files(root: Path) -> set[str]:
     return out
 
 
-def verify_case(root: Path, public_key: Path | None = None) -> VerifyReport:
+def registered_evidence(root: Path) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each evidence item's number and registered files, read without changing ``case.db``."""
+    import json
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{root / DB_FILE}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = con.execute("SELECT number, files FROM evidence ORDER BY id").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return []
+    return [(number, json.loads(files)) for number, files in rows]
+
+
+def verify_case(root: Path, public_key: Path | None = None, evidence: bool = False,
+                progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Check the case folder; with ``evidence``, also re-hash the original evidence files against
+    their registration (``progress`` gets the byte count of each block hashed)."""
     import json
 
     report = VerifyReport()
@@ -114,6 +135,13 @@ def verify_case(root: Path, public_key: Path | None = None) -> VerifyReport:
         report.problems.append(f"{CUSTODY_FILE} line {c.line}: {c.reason}")
     _cross_check_db(root, events, report)
     report.signature = _check_signature(root, public_key, report)
+    if evidence:
+        from evkit.case.evidence import recheck_registered
+
+        report.evidence = recheck_registered(registered_evidence(root), progress)
+        for number, state in report.evidence.items():
+            if state != "unchanged":
+                report.problems.append(f"evidence {number}: {state}")
     return report
 
 
