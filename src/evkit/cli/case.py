@@ -49,6 +49,10 @@ def add(
 
     with Case(case) as c:
         row = add_evidence(c, source, evidence_number, description)
+        twins = [r[0] for r in c.store.db.execute("SELECT number FROM evidence WHERE sha256 = ? AND number != ?",
+                                                 (row.get("sha256"), evidence_number))] if row.get("sha256") else []
+    for twin in twins:
+        common.warn(f"{evidence_number} has the same SHA-256 as evidence {twin}: the same evidence added twice?")
     out = {k: row.get(k) for k in ("number", "source_path", "format", "media_size", "md5", "sha1", "sha256", "verified", "already_registered")}
     out["stored_hashes"] = json.loads(row["stored_hashes"]) if isinstance(row.get("stored_hashes"), str) else row.get("stored_hashes")
     if json_out:
@@ -98,3 +102,41 @@ def keygen(
                           "fingerprint": fingerprint(pub.read_bytes())})
     else:
         print(f"private key: {key}\npublic key:  {pub}")
+
+
+@app.command("show")
+def show(
+    case: Annotated[Path, typer.Argument(help="Case folder.")],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: case facts, evidence with record counts per profile, tags, custody, signature.")] = False,
+) -> None:
+    """The case at a glance: evidence, record counts per evidence item and profile, tags, signature.
+
+    Reads the case without changing it (nothing is logged or re-hashed; `evkit verify` checks it).
+    """
+    from evkit.case.browse import case_summary
+
+    s = case_summary(case)
+    if json_out:
+        common.emit_json(s)
+        return
+    print(f"case {common.shown(s['case_number'] or '?')}: examiner {common.shown(s['examiner'] or '?')}"
+          + (f", {common.shown(s['agency'])}" if s["agency"] else "") + f", created {s['created']}")
+    for e in s["evidence"]:
+        verified = {True: "acquisition hash matched", False: "ACQUISITION HASH MISMATCH", None: "no stored hash"}[e["verified"]]
+        size = f"{e['size']:,} bytes" if e["size"] is not None else "size unknown"
+        files = f", {e['files']:,} file{'s' if e['files'] != 1 else ''}" if e["folder"] or e["files"] > 1 else ""
+        print(f"evidence {common.shown(e['number'])}: {common.shown(e['source'])} ({e['format']}, {size}{files}); "
+              f"sha256 {e['sha256'] or '-'}; {verified}" + (f"; {common.shown(e['description'])}" if e["description"] else ""))
+        counts = ", ".join(f"{p} {n:,}" for p, n in e["records_by_profile"].items()) or "none"
+        print(f"  records: {e['records']:,} ({counts})")
+    print(f"records: {s['records']:,}; tags: {s['tags']:,} on {s['tagged_records']:,} records; custody events: {s['custody_events']:,}"
+          + (f" (last: {s['last_event']['seq']} {s['last_event']['action']} at {s['last_event']['time']})" if s["last_event"] else ""))
+    if s["interrupted_run"]:
+        print("an interrupted run is pending: run the same command again to finish it")
+    sig = s["signature"]
+    if sig is None:
+        print("signature: none")
+    else:
+        print(f"signature: {'valid' if sig['valid'] else 'INVALID'}, key {sig['fingerprint']}"
+              + (f", signed at custody event {sig['signed_at_event']}" if sig.get("signed_at_event") else "")
+              + (f" ({sig['reason']})" if sig.get("reason") else ""))

@@ -132,6 +132,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "batch": ("batch", "batch", False),
     "report": ("report", "report", False),
     "tag": ("tag", "tag", False),
+    "records": ("records", "records", False),
 }
 
 
