@@ -93,3 +93,23 @@ def test_the_same_evidence_added_twice_is_warned(case: Path, tmp_path: Path) -> 
     shutil.copytree(case, c)
     proc = evkit("case", "add", str(c), str(case.parent / "phone"), "--evidence-number", "P2", check=True)
     assert b"P2 has the same SHA-256 as evidence P1" in proc.stderr
+
+
+def test_report_front_page_counts_records_per_evidence_item_and_tagged_records(case: Path, tmp_path: Path) -> None:
+    """The front page gives each item its records per profile (0 said so), a folder's real size and
+    file count (the file written above, not a directory's 4096), and counts tagged records, not tags."""
+    import re
+    import shutil
+
+    c = tmp_path / "case"
+    shutil.copytree(case, c)
+    rid = json.loads(evkit("records", str(c), "--json", "--limit", "1", check=True).stdout)["id"]
+    evkit("tag", str(c), str(rid), "--tag", "a", "--tag", "b", check=True)
+    evkit("report", str(c), "--format", "html", check=True)
+    page = (c / "data" / "reports" / "html" / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "Records4: android.sms 4" in text
+    assert "Records0 (no profile found anything in this item)" in text
+    usb = (case.parent / "usb" / "notes.txt").stat().st_size
+    assert f"Size{usb} bytes in 1 file" in text and "None bytes" not in text
+    assert "Tagged items (1)" in text

@@ -16,6 +16,7 @@ import sqlite3
 import string
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,6 +198,21 @@ class ReportData:
     seq: int
     records: int
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def tagged_records(self) -> int:
+        """How many records carry a tag or note (a record with three tags counts once)."""
+        return len({t.record_id for t in self.tag_rows})
+
+    @cached_property
+    def records_by_evidence(self) -> dict[str, dict[str, int]]:
+        """Evidence number -> profile -> records; an item that gave nothing is absent."""
+        out: dict[str, dict[str, int]] = {}
+        for g in self.groups:
+            for r in g.rows:
+                per = out.setdefault(str(r[R_EV]), {})
+                per[g.profile] = per.get(g.profile, 0) + 1
+        return out
 
     def zoned(self, ts: Any) -> str | None:
         return in_zone(ts, self.zone) if self.zone is not None else None

@@ -36,6 +36,14 @@ MAP_POINTS = 20_000
 THUMB_DIR = "thumbs"
 
 
+def _bytes(n: Any) -> str:
+    return f"{n:,} bytes" if isinstance(n, int) else '<span class="muted">size unknown</span>'
+
+
+def _count(n: Any, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}" if isinstance(n, int) else f"? {what}s"
+
+
 def write_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
@@ -68,7 +76,7 @@ class Pages:
         nav = [("index.html", "Front page"), ("timeline.html", "Timeline")]
         if d.located:
             nav.append(("map.html", "Map"))
-        nav.append(("tagged.html", f"Tagged items ({len(d.tag_rows)})"))
+        nav.append(("tagged.html", f"Tagged items ({d.tagged_records})"))
         links = " ".join(f'<a href="{href}"{" class=here" if href == current else ""}>{label}</a>' for href, label in nav)
         page_head = css_string(f"Case {self.case_number} · {title}")
         script_tags = "".join(f'<script src="{s}"></script>\n' for s in scripts)
@@ -158,12 +166,23 @@ class Pages:
                 verdict = '<span class="muted">no acquisition hash stored in the evidence to compare with</span>'
             stored_html = "<br>".join(f"{h(k)}: <span class=mono>{h(v)}</span>" for k, v in sorted(stored.items()) if not isinstance(v, (dict, list))) or "none"
             computed = "<br>".join(f"{k}: <span class=mono>{h(e.get(k))}</span>" for k in ("md5", "sha1", "sha256") if e.get(k)) or "none"
-            file_rows = "<br>".join(f"{h(f.get('name'))} ({h(f.get('size'))} bytes) sha256 <span class=mono>{h(f.get('sha256'))}</span>"
-                                    for f in files if isinstance(f, dict))
+            files = [f for f in files if isinstance(f, dict)]
+            folder = next((f for f in files if f.get("kind") == "folder"), None)
+            file_rows = "<br>".join(f"{h(f.get('name'))} ({_bytes(f.get('size'))}) sha256 <span class=mono>{h(f.get('sha256'))}</span>"
+                                    + (f" <span class=muted>over {_count(f.get('files'), 'file')}: SHA-256 of the sorted lines "
+                                       "&ldquo;path, size, SHA-256&rdquo; of every file, links recorded by target, not followed</span>"
+                                       if f.get("kind") == "folder" else "")
+                                    for f in files)
+            size = (f"{_bytes(folder.get('size'))} in {_count(folder.get('files'), 'file')}" if folder is not None
+                    else _bytes(e.get("media_size") if e.get("media_size") is not None else e.get("source_size")))
+            by_profile = self.d.records_by_evidence.get(str(e.get("number")), {})
+            records = (f"{sum(by_profile.values()):,}: " + ", ".join(f"<span class=mono>{h(p)}</span> {n:,}" for p, n in sorted(by_profile.items()))
+                       if by_profile else '0 <span class="muted">(no profile found anything in this item)</span>')
             rows = [("Description", h(e.get("description")) or '<span class="muted">none given</span>'),
                     ("Source", f"{h(e.get('source_name'))} <span class=muted>({h(e.get('source_path'))})</span>"),
                     ("Format", f"{h(e.get('format'))} ({h(e.get('kind'))})"),
-                    ("Size", f"{h(e.get('media_size') if e.get('media_size') is not None else e.get('source_size'))} bytes"),
+                    ("Size", size),
+                    ("Records", records),
                     ("Evidence files", file_rows or "none"),
                     ("Acquisition hashes (stored)", stored_html),
                     ("Hashes evkit computed", computed),
@@ -184,7 +203,7 @@ class Pages:
         out = ["<h2>Artefacts found</h2>",
                f'<p><a href="timeline.html">Timeline</a> ({len(d.timeline):,} records with a time)'
                + (f' · <a href="map.html">Map</a> ({len(d.located):,} located records)' if d.located else " · no located records")
-               + f' · <a href="tagged.html">Tagged items</a> ({len(d.tag_rows)})</p>',
+               + f' · <a href="tagged.html">Tagged items</a> ({d.tagged_records} records)</p>',
                '<table class="grid"><thead><tr><th>Profile</th><th>Artefact type</th><th>Description</th><th>Records</th>'
                "<th>Without a time</th><th>Located</th><th>Tagged</th><th>Views</th></tr></thead><tbody>"]
         if not d.groups:
