@@ -103,7 +103,7 @@ def generic(art: Artifact, names: tuple[str, ...], rows: list[tuple[Any, ...]], 
     """The JSON lines and case rows of the generic path, the reference."""
     records = RECORDS.table(ORIGIN, TableRows(art, "v", names, rows, first, True))
     lines = [ENCODE(r.as_dict()) + "\n" for r in records]
-    case = [(r.timestamp, r.row.get("table"), r.row.get("rowid"), r.row.get("index"), json.dumps(r.data, ensure_ascii=False))
+    case = [(r.timestamp, r.row.get("table"), r.row.get("rowid"), r.row.get("index"), ENCODE(r.data))
             for r in records]
     return lines, case
 
@@ -159,7 +159,7 @@ def test_column_lists_with_repeats_and_collisions(profile: Any, names: tuple[str
 def generic_table(art: Artifact, names: tuple[str, ...], rows: list[tuple[Any, ...]], first: int, table: str | None) -> Any:
     records = RECORDS.table(ORIGIN, TableRows(art, table, names, rows, first, True))
     return ([ENCODE(r.as_dict()) + "\n" for r in records],
-            [(r.timestamp, r.row.get("table"), r.row.get("rowid"), r.row.get("index"), json.dumps(r.data, ensure_ascii=False))
+            [(r.timestamp, r.row.get("table"), r.row.get("rowid"), r.row.get("index"), ENCODE(r.data))
              for r in records])
 
 

@@ -6,6 +6,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from evkit import names
+from evkit.jsontext import dumps
 from evkit.errors import EvkitError
 from evkit.hashing import hash_chunks, read_chunks
 from evkit.sources.base import Entry
@@ -78,9 +79,7 @@ def json_line(record: dict[str, Any]) -> str:
         elif isinstance(value, int):
             text = str(value)
         else:
-            import json
-
-            text = json.dumps(value, ensure_ascii=False)
+            text = dumps(value)
         parts.append(f"{encode_basestring(key)}: {text}")
     return "{" + ", ".join(parts) + "}"
 

@@ -67,12 +67,12 @@ def _write_json(entry: Entry, fh: io.RawIOBase, out: int) -> None:
     threads while this one encodes). A read error midway leaves the object unfinished, and the
     exit code (3) says so."""
     import base64
-    import json
 
     from evkit.hashing import hash_chunks
+    from evkit.jsontext import dumps
     from evkit.listing import entry_record
 
-    head = json.dumps(entry_record(entry), ensure_ascii=False)
+    head = dumps(entry_record(entry))
     _write_all(out, (head[:-1] + ', "content_base64": "').encode("utf-8"))
     size = 0
     carry = b""  # a short read leaves bytes over a multiple of 3: base64 pads only at the very end
@@ -88,5 +88,5 @@ def _write_json(entry: Entry, fh: io.RawIOBase, out: int) -> None:
             carry = data[whole:]
 
     hashes = hash_chunks(encoded_as_hashed(), ["md5", "sha256"])
-    tail = json.dumps({"content_size": size, **hashes})
+    tail = dumps({"content_size": size, **hashes}, ensure_ascii=True)
     _write_all(out, base64.b64encode(carry) + b'", ' + tail[1:].encode("ascii") + b"\n")

@@ -6,13 +6,12 @@ when NO_COLOR is set, so pipes and scripts get clean bytes.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
-from evkit import names
+from evkit import jsontext, names
 
 
 @dataclass
@@ -59,7 +58,7 @@ def disable_color() -> None:
 
 def emit_json(obj: Any) -> None:
     """One JSON document on its own line, flushed: a script waiting for it (`mount --json`) sees it at once."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.write(jsontext.dumps(obj) + "\n")
     sys.stdout.flush()
 
 

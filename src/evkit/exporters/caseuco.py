@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from evkit import __version__
+from evkit.jsontext import dumps
 
 if TYPE_CHECKING:
     from evkit.exporters import ExportSource
@@ -143,7 +144,7 @@ class _Graph:
     def add(self, node: dict[str, Any], listed: bool = True, key: str | None = None,
             refs: Iterable[str] = ()) -> None:
         """One node; ``refs`` (IRIs) become the list under ``key``, written without building it in memory."""
-        text = json.dumps(_compact(node), ensure_ascii=False)
+        text = dumps(_compact(node))
         self._write(("\n" if self._first else ",\n") + (text[:-1] if key is not None else text))
         self._first = False
         if key is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-"""The JSON encoder of records: ``evkit parse --json`` lines and case.db ``data`` (the text of ``json.dumps(..., ensure_ascii=False)``)."""
+from evkit.jsontext import dumps
+
+ENCODE = dumps
+"""The JSON encoder of records: ``evkit parse --json`` lines and case.db ``data`` (:func:`evkit.jsontext.dumps`)."""
 
 
 @dataclass

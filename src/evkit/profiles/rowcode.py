@@ -13,7 +13,7 @@ text of its records, with no object per row:
 * :attr:`RowCode.case_rows`: ``(timestamp, table, rowid, index, data JSON)`` per row, for case.db.
 
 Both are byte for byte what the generic path (:func:`~evkit.profiles.parsers.common.convert_row`,
-``Record.as_dict``, ``json.dumps(..., ensure_ascii=False)``) gives for the same rows; the tests in
+``Record.as_dict``, :func:`evkit.jsontext.dumps`) gives for the same rows; the tests in
 ``tests/test_profiles_rowcode.py`` compare the two on hostile values. The code is for strict
 batches (:attr:`TableRows.strict`): text that was not UTF-8 goes the generic way.
 """
