@@ -343,7 +343,8 @@ class Pages:
             rows.append(self._row(sources, r, p.group, self.thumb(g, r), [p.latitude, p.longitude]))
             if len(points) < MAP_POINTS:
                 points.append((p.latitude, p.longitude, f"{g.page}.html#r{int(r[R_ID])}",
-                               f"record {r[R_ID]} · {g.title} · {r[R_TS] or 'no time'} · {p.latitude:.6f}, {p.longitude:.6f}"))
+                               f"record {r[R_ID]} · {g.title} · {r[R_TS] or 'no time'} · {p.latitude:.6f}, {p.longitude:.6f}",
+                               str(r[R_ID])))
         payload = {"rows": rows, "sources": self._sources(sources), "profiles": self._profiles(),
                    "columns": [{"label": "Latitude", "kind": "text", "i": 9}, {"label": "Longitude", "kind": "text", "i": 10}],
                    "tz": d.zone_name, "profileColumn": True}
@@ -353,7 +354,8 @@ class Pages:
             note = (f'<p class="note">The plot shows the first {MAP_POINTS:,} of {len(d.located):,} located records; '
                     "all of them are in the table below, located.kml and located.geojson.</p>")
         head = (f"<h1>Map of located records</h1><p class=lead>{len(d.located):,} records with a latitude and longitude "
-                "(decimal degrees, WGS 84 as recorded), plotted on plain axes: no map tiles are loaded. Click a point for its record.</p>"
+                "(decimal degrees, WGS 84 as recorded), on an offline Natural Earth base map (nothing is loaded from the network); "
+                "each dot carries its record id. Click a point for its record.</p>"
                 + note + svg_map(points))
         write_file(self.out / "map.html", self.page("Map", head + "<h2>Located records</h2><div id=\"records\"></div>", "map.html",
                                                     ("map.data.js", "assets/report.js"), "table"))

@@ -103,12 +103,18 @@ class PrintDocument:
                  f"<section>{self.pages.tagged()}</section>"]
         if d.located:
             points = []
+            listed = []
             for p in d.located[:20_000]:
                 g = d.groups[p.group]
                 r = g.rows[p.row]
-                points.append((p.latitude, p.longitude, f"#r{int(r[R_ID])}", f"record {r[R_ID]}"))
-            parts.append(f"<section><h1>Map of located records</h1><p class=lead>{len(d.located):,} located records "
-                         f"(latitude/longitude axes, no map tiles).</p>{svg_map(points)}</section>")
+                points.append((p.latitude, p.longitude, f"#r{int(r[R_ID])}", f"record {r[R_ID]}", str(r[R_ID])))
+                listed.append(f"<tr><td class=num>{int(r[R_ID])}</td><td class=num>{p.latitude:.6f}</td><td class=num>{p.longitude:.6f}</td>"
+                              f"<td class=mono>{h(r[R_TS] or '')}</td><td>{h(g.title)}</td><td>{h(r[R_EV])}</td></tr>")
+            more = f" The plot shows the first {len(points):,}." if len(d.located) > len(points) else ""
+            parts.append(f"<section><h1>Map of located records</h1><p class=lead>{len(d.located):,} located records on an "
+                         f"offline Natural Earth base map; each dot carries its record id, listed below.{more}</p>{svg_map(points)}"
+                         '<table class="grid"><thead><tr><th>Record</th><th>Latitude</th><th>Longitude</th><th>Time (UTC)</th>'
+                         f"<th>Artefact type</th><th>Evidence</th></tr></thead><tbody>{''.join(listed)}</tbody></table></section>")
         parts.append(self.timeline())
         for g in d.groups:
             parts.append(self.group(g))
