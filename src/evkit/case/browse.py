@@ -116,3 +116,11 @@ def case_summary(root: Path) -> dict[str, Any]:
         out["signature"] = {"valid": sig["valid"], "fingerprint": sig.get("fingerprint"),
                             "signed_at_event": sig.get("signed_at_event"), "reason": sig.get("reason")}
     return out
+
+
+def same_evidence(root: Path, number: str) -> list[str]:
+    """Other evidence items whose SHA-256 equals ``number``'s: the same evidence added twice?"""
+    with closing(_connect(root)) as con:
+        return [r[0] for r in con.execute(
+            "SELECT o.number FROM evidence e JOIN evidence o ON o.sha256 = e.sha256 AND o.id != e.id"
+            " WHERE e.number = ? AND e.sha256 IS NOT NULL ORDER BY o.id", (number,))]

@@ -47,11 +47,11 @@ def add(
     from evkit.case.case import Case
     from evkit.case.evidence import add_evidence
 
+    from evkit.case.browse import same_evidence
+
     with Case(case) as c:
         row = add_evidence(c, source, evidence_number, description)
-        twins = [r[0] for r in c.store.db.execute("SELECT number FROM evidence WHERE sha256 = ? AND number != ?",
-                                                 (row.get("sha256"), evidence_number))] if row.get("sha256") else []
-    for twin in twins:
+    for twin in same_evidence(case, evidence_number):
         common.warn(f"{evidence_number} has the same SHA-256 as evidence {twin}: the same evidence added twice?")
     out = {k: row.get(k) for k in ("number", "source_path", "format", "media_size", "md5", "sha1", "sha256", "verified", "already_registered")}
     out["stored_hashes"] = json.loads(row["stored_hashes"]) if isinstance(row.get("stored_hashes"), str) else row.get("stored_hashes")
