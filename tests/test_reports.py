@@ -403,6 +403,33 @@ def test_xlsx_cells_are_strings_never_formulas(built: dict[str, Any]) -> None:
     assert found >= 2
 
 
+
+def test_xlsx_times_are_date_cells_with_widths_and_a_summary_of_evidence(built: dict[str, Any]) -> None:
+    """UTC times are real date cells (Excel's 1900 date system, to the millisecond) equal to the
+    time written into the SMS database; columns have widths; the Summary lists evidence and hashes."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from datetime import datetime, timezone
+
+    path = built["root"] / "data" / "reports" / "report.xlsx"
+    wb = openpyxl.load_workbook(path)
+    sms = next(ws for ws in wb.worksheets if ws.title.startswith("android.sms"))
+    head = [c.value for c in sms[1]]
+    t, raw = head.index("time_utc"), head.index("date_raw")
+    for row in sms.iter_rows(min_row=2):
+        if row[raw].value is None:
+            continue
+        want = datetime.fromtimestamp(row[raw].value / 1000, tz=timezone.utc).replace(tzinfo=None)
+        assert row[t].is_date and row[t].value == want, (row[t].value, want)
+        assert row[t].number_format == "yyyy\\-mm\\-dd hh:mm:ss.000"
+    assert sms.column_dimensions["A"].width and sms.column_dimensions["F"].width >= 24
+    summary = [[c.value for c in r] for r in wb["Summary"].iter_rows()]
+    ev = next(r for r in summary if r[0] == "Evidence")
+    first = summary[summary.index(ev) + 1]
+    con = sqlite3.connect(built["root"] / "case.db")
+    number, sha = con.execute("SELECT number, sha256 FROM evidence ORDER BY id").fetchone()
+    con.close()
+    assert first[0] == number and first[ev.index("SHA-256")] == sha
+
 def _sort_key(ts: str) -> str:
     m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z", ts)
     assert m, ts

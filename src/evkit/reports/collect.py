@@ -450,7 +450,7 @@ def _columns(group: Group, keys: list[str], zoned: bool) -> list[Col]:
             kind = "utc"
         else:
             kind = "text"
-        if kind == "utc":
+        if kind == "utc" and "UTC" not in label:
             label += " (UTC)"
         elif kind == "local":
             label += " [local clock, zone unknown]"

@@ -41,7 +41,9 @@ def h(value: Any) -> str:
 
 
 def cell_text(value: Any) -> str:
-    """One value as text, the same way in every format (None is empty, lists/objects as JSON)."""
+    """One value as text, the same way in every format: None is empty, a list of plain values is
+    joined with "; " (a reader should not have to read JSON brackets and quotes), anything nested
+    stays JSON."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -50,6 +52,8 @@ def cell_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, list) and all(v is None or isinstance(v, (str, int, float)) for v in value):
+        return "; ".join(cell_text(v) for v in value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

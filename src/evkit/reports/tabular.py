@@ -115,9 +115,45 @@ def write_timeline_csv(data: ReportData, fh: BinaryIO) -> int:
     return len(data.timeline)
 
 
+def _time_columns(data: ReportData, g: Group) -> list[int]:
+    """Positions (in :func:`header`) of UTC time columns, written as date cells in XLSX."""
+    first = 6 + (1 if data.zone_name else 0)
+    return [5] + [first + n for n, c in enumerate(g.columns) if c.kind == "utc"]
+
+
+def _widths(head: list[str], sample: list[list[Any]]) -> dict[int, float]:
+    """Column widths (characters) from the heading and the first rows, between 8 and 60."""
+    out = {}
+    for i, h in enumerate(head):
+        longest = max([len(str(h))] + [len(str(r[i])) for r in sample if i < len(r) and r[i] is not None])
+        out[i] = float(min(60, max(8, longest + 2)))
+    return out
+
+
+def _evidence_rows(data: ReportData) -> list[list[Any]]:
+    import json
+
+    out: list[list[Any]] = [[], ["Evidence", "Description", "Source", "Format", "Size (bytes)", "MD5", "SHA-1", "SHA-256",
+                                 "Acquisition hash check", "Records"]]
+    by = data.records_by_evidence
+    for e in data.evidence:
+        try:
+            files = json.loads(e.get("files") or "[]")
+        except ValueError:
+            files = []
+        folder = next((f for f in files if isinstance(f, dict) and f.get("kind") == "folder"), None)
+        size = folder.get("size") if folder else (e.get("media_size") if e.get("media_size") is not None else e.get("source_size"))
+        verdict = {1: "matched", 0: "MISMATCH"}.get(e.get("verified"), "no stored hash")
+        out.append([e.get("number"), e.get("description"), e.get("source_name"), e.get("format"), size, e.get("md5"),
+                    e.get("sha1"), e.get("sha256"), verdict, sum(by.get(str(e.get("number")), {}).values())])
+    return out
+
+
 def write_xlsx(data: ReportData, fh: BinaryIO) -> int:
-    """A workbook: a Summary sheet, then one sheet per artefact type (continued when over Excel's row limit)."""
-    from evkit.reports.xlsx import MAX_ROWS, Workbook
+    """A workbook: a Summary sheet (case, evidence and hashes, sheets), then one sheet per artefact
+    type (continued when over Excel's row limit). UTC times are date cells; the text and raw columns
+    beside them keep the exact stored value."""
+    from evkit.reports.xlsx import MAX_ROWS, Workbook, utc_time
 
     wb = Workbook(fh)
     per_sheet = MAX_ROWS - 1
@@ -132,22 +168,31 @@ def write_xlsx(data: ReportData, fh: BinaryIO) -> int:
         ["Case number", m.get("case_number")], ["Agency", m.get("agency")], ["Examiner", m.get("examiner")],
         ["Notes", m.get("notes")], ["Report generated (UTC)", data.generated],
         ["Times", "All times are UTC (Z) unless marked" + (f"; columns marked ({data.zone_name}) show the display zone" if data.zone_name else "")],
-        ["Records", data.records], [], ["Sheet", "Profile", "Artefact type", "Records"]]
+        ["Records", data.records]] + _evidence_rows(data) + [[], ["Sheet", "Profile", "Artefact type", "Records"]]
     for (g, part), name in zip(plan, names):
         summary.append([name, g.profile, g.artifact, min(per_sheet, len(g.rows) - part * per_sheet)])
-    wb.add_sheet("Summary", ["Report", "evkit"], (cells(r) for r in summary), {0: 28, 1: 60}, table=False)
+    wb.add_sheet("Summary", ["Report", "evkit"], (cells(r) for r in summary), {0: 28, 1: 40, 2: 24, 7: 66}, table=False)
     total = 0
     for (g, part), name in zip(plan, names):
         start = part * per_sheet
+        times = _time_columns(data, g)
 
-        def part_rows(g: Group = g, start: int = start) -> Iterator[list[Any]]:
+        def part_rows(g: Group = g, start: int = start, times: list[int] = times) -> Iterator[list[Any]]:
             for i, row in enumerate(rows(data, g)):
                 if i < start:
                     continue
                 if i >= start + per_sheet:
                     break
-                yield cells(row)
+                out = cells(row)
+                for t in times:
+                    out[t] = utc_time(out[t]) or out[t]
+                yield out
 
-        total += wb.add_sheet(name, cells(header(data, g)), part_rows())
+        head = cells(header(data, g))
+        sample = [row for _, row in zip(range(200), rows(data, g))]
+        widths = _widths(head, sample)
+        for t in times:
+            widths[t] = max(widths[t], 24.0)
+        total += wb.add_sheet(name, head, part_rows(), widths)
     wb.close()
     return total

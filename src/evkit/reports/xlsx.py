@@ -1,4 +1,4 @@
-"""A small streaming XLSX (Office Open XML spreadsheet) writer: text and number cells, nothing else.
+"""A small streaming XLSX (Office Open XML spreadsheet) writer: text, number and date cells, nothing else.
 
 A report workbook needs only sheets of values with a bold header row, frozen and filterable, so
 evkit writes the package itself (ECMA-376 SpreadsheetML, a zip of XML parts) instead of depending
@@ -54,6 +54,35 @@ def column_letters(n: int) -> str:
     return out
 
 
+class UtcTime(float):
+    """A date cell: an Excel serial day number (days since 1899-12-30, the 1900 date system),
+    shown as ``yyyy-mm-dd hh:mm:ss.000``. Excel keeps milliseconds; the exact stored value stays in
+    the text and raw columns beside it."""
+
+
+EXCEL_EPOCH_MS = -2_209_161_600_000  # 1899-12-30T00:00:00Z in Unix milliseconds
+_ISO_Z = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?Z$")
+
+
+def utc_time(text: Any) -> UtcTime | None:
+    """An ISO-8601 UTC time (``...Z``) as a date cell; None for anything else or outside 1900-9999."""
+    if type(text) is not str:
+        return None
+    m = _ISO_Z.match(text)
+    if m is None:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        t = datetime(*(int(g) for g in m.groups()[:6]), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    if t.year < 1900:
+        return None
+    ms = int(t.timestamp()) * 1000 + int(((m.group(7) or ".0")[1:] + "000")[:3])
+    return UtcTime((ms - EXCEL_EPOCH_MS) / 86_400_000)
+
+
 def cut(text: str) -> str:
     """Text longer than a cell holds, cut with a marker that says so."""
     if len(text) <= MAX_TEXT:
@@ -64,11 +93,12 @@ def cut(text: str) -> str:
 
 STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{NS_MAIN}">
+<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd hh:mm:ss.000"/></numFmts>
 <fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>
+<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>
 """
@@ -119,6 +149,8 @@ class Workbook:
                         if special(v) is not None:
                             v = _esc(v)
                         cells.append(f'<c r="{letters[i]}{r}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>')
+                    elif type(v) is UtcTime:
+                        cells.append(f'<c r="{letters[i]}{r}" s="2"><v>{float(v)!r}</v></c>')
                     elif v is not None:
                         cells.append(f'<c r="{letters[i]}{r}"><v>{v!r}</v></c>')
                 buf.append(f'<row r="{r}">{"".join(cells)}</row>')
