@@ -7,10 +7,15 @@ SQLite file format (WAL header salts and checksums), what is on disk after the c
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
-from tests.conftest import evkit
+from tests.conftest import EVKIT, evkit
 
 TABLE_PROFILE = """\
 id: test.hostile
@@ -69,3 +74,98 @@ def test_json_writer_makes_non_finite_floats_strings() -> None:
     text = dumps({"a": [float("nan"), {"b": float("-inf")}], float("inf"): (1.0, 2)})
     assert _strict_json(text.encode()) == {"a": ["NaN", {"b": "-Infinity"}], "Infinity": [1.0, 2]}
     assert dumps({"x": 1}, sort_keys=True, separators=(",", ":")) == '{"x":1}'
+
+
+ESCAPES = [
+    "VACUUM INTO '{out}'",
+    "ATTACH '{other}' AS other",
+    "PRAGMA writable_schema = 1",
+    "WITH x AS (SELECT 1) DELETE FROM t",
+    "CREATE TEMP VIEW v AS SELECT 1",
+    "SELECT * FROM pragma_table_info('t')",
+]
+
+
+def test_profile_sql_that_writes_is_refused_by_validate_and_by_the_run(tmp_path: Path) -> None:
+    other = _db(tmp_path / "other" / "case.db", "INSERT INTO t VALUES ('keep me')")
+    out = tmp_path / "stolen.db"
+    for n, template in enumerate(ESCAPES):
+        sql = template.format(out=out, other=other)
+        profiles = _profile(tmp_path / f"profiles{n}", sql)
+        proc = evkit("profiles", "validate", str(profiles / "hostile.yaml"))
+        assert proc.returncode == 2, (sql, proc.stdout, proc.stderr)
+        assert b"may only read" in proc.stderr or b"not a single query" in proc.stderr, proc.stderr
+    # the run is guarded on its own, whatever validate said: a profile file is loaded by the same
+    # validation, so the guard is tried directly on a scratch copy
+    from evkit.profiles import sqlguard
+
+    db = _db(tmp_path / "ev" / "evil.db", "INSERT INTO t VALUES (1)")
+    con = sqlguard.open_readonly(db, sqlguard.limits())
+    for template in ESCAPES:
+        try:
+            con.execute(template.format(out=out, other=other)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            assert "authoriz" in str(exc) or "readonly" in str(exc), exc
+        else:
+            raise AssertionError(f"allowed: {template}")
+    con.close()
+    assert not out.exists()
+    assert sqlite3.connect(other).execute("SELECT a FROM t").fetchall() == [("keep me",)]
+
+
+ENDLESS = "CREATE VIEW t AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x AS a FROM c"
+
+
+def _hostile_view(tmp_path: Path, view: str) -> tuple[Path, Path]:
+    """A database whose only 'table' t is a view (a 4 KiB file: the harm is in the view's SQL)."""
+    db = tmp_path / "ev" / "evil.db"
+    db.parent.mkdir(parents=True)
+    con = sqlite3.connect(db)
+    con.execute(view)
+    con.commit()
+    con.close()
+    return db.parent, _profile(tmp_path / "profiles", "SELECT a FROM t")
+
+
+def test_endless_view_sorted_is_stopped_by_the_time_limit(tmp_path: Path, monkeypatch: Any) -> None:
+    folder, profiles = _hostile_view(tmp_path, ENDLESS + " ORDER BY x DESC")  # the sorter never yields a row
+    monkeypatch.setenv("EVKIT_QUERY_SECONDS", "1")
+    proc = evkit("parse", "--profiles", str(profiles), "--profile", "test.hostile", str(folder), timeout=60)
+    assert proc.returncode == 4, proc.stderr
+    assert b"stopped after 1 s (EVKIT_QUERY_SECONDS" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_endless_view_is_stopped_by_the_row_limit(tmp_path: Path, monkeypatch: Any) -> None:
+    folder, profiles = _hostile_view(tmp_path, ENDLESS)
+    monkeypatch.setenv("EVKIT_QUERY_ROWS", "4500")
+    proc = evkit("parse", "--profiles", str(profiles), "--profile", "test.hostile", "--json", str(folder), timeout=60)
+    assert proc.returncode == 4, proc.stderr
+    assert [json.loads(line)["data"]["a"] for line in proc.stdout.splitlines()] == list(range(1, 4501))
+    assert b"stopped after 4500 rows (EVKIT_QUERY_ROWS" in proc.stderr
+
+
+def test_huge_value_is_capped_with_a_note(tmp_path: Path) -> None:
+    folder, profiles = _hostile_view(tmp_path, "CREATE VIEW t AS SELECT 'first' AS a UNION ALL SELECT zeroblob(300000000)")
+    proc = evkit("parse", "--profiles", str(profiles), "--profile", "test.hostile", "--json", str(folder), timeout=60)
+    assert proc.returncode == 4, proc.stderr
+    assert [json.loads(line)["data"]["a"] for line in proc.stdout.splitlines()] == ["first"]
+    assert b"larger than 16777216 bytes" in proc.stderr and b"EVKIT_VALUE_BYTES" in proc.stderr
+
+
+def test_ctrl_c_stops_a_hanging_query_and_cleans_the_scratch(tmp_path: Path) -> None:
+    folder, profiles = _hostile_view(tmp_path, ENDLESS + " ORDER BY x DESC")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = dict(os.environ, EVKIT_SCRATCH=str(scratch))
+    proc = subprocess.Popen([str(EVKIT), "parse", "--profiles", str(profiles), "--profile", "test.hostile", str(folder)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(p.name == "db" for p in scratch.rglob("*")):  # the query has its scratch copy: it is running
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+    assert list(scratch.iterdir()) == []

@@ -112,6 +112,12 @@ def _check_references(path: Path, data: dict[str, Any], lines: dict[tuple[Any, .
             raise ProfileError(path, lines.get(where), f"artifacts.{name}.queries", "a sqlite profile needs at least one query per artifact")
         if data["parser"] == "text" and not art.get("pattern"):
             raise ProfileError(path, lines.get(where), f"artifacts.{name}.pattern", "a text profile needs a regular expression")
+        for i, query in enumerate(art.get("queries") or []):
+            from evkit.profiles.sqlguard import check_query
+
+            problem = check_query(query["sql"], query.get("requires") or {})
+            if problem:
+                raise ProfileError(path, lines.get(where + ("queries", i, "sql")), f"artifacts.{name}.queries.{i}.sql", problem)
         if art.get("pattern"):
             import re
 

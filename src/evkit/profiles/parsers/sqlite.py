@@ -1,7 +1,8 @@
 """SQLite databases, read from a scratch copy made together with their ``-wal``/``-journal``.
 
-The scratch copy is opened normally so SQLite applies the WAL to it: rows that live only in
-the WAL are included, and the evidence itself is never opened by SQLite at all. Text that is
+SQLite applies the WAL to the scratch copy: rows that live only in the WAL are included, and
+the evidence itself is never opened by SQLite at all. The copy is opened read-only, and profile
+SQL runs under :mod:`evkit.profiles.sqlguard` (reads only, time, row and value-size limits). Text that is
 not UTF-8 is kept (surrogate escapes, shown ``\\xNN``) instead of stopping the database.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from evkit.profiles import sqlguard
 from evkit.profiles.model import Artifact, Profile, Query
 from evkit.profiles.rowcode import TableRows
 
@@ -33,7 +35,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         head = fh.read(16)
     if head != HEADER:
         raise ParseError("not a SQLite 3 database (encrypted, e.g. SQLCipher or a WhatsApp .crypt file, or corrupt)")
-    con = sqlite3.connect(path, isolation_level=None)
+    if path.with_name(path.name + "-journal").exists():
+        sqlguard.recover(path)
+    con = sqlguard.open_readonly(path, sqlguard.limits())
     con.text_factory = _tolerant
     return con
 
@@ -42,42 +46,91 @@ _NOT_UTF8 = "Could not decode to UTF-8"
 BATCH = 2000
 
 
-def batches(con: sqlite3.Connection, sql: str) -> Iterator[tuple[list[str], list[tuple[Any, ...]], bool]]:
+def batches(con: sqlite3.Connection, sql: str, what: str = "query") -> Iterator[tuple[list[str], list[tuple[Any, ...]], bool]]:
     """(column names, rows, strict) in batches for all rows of ``sql``, text decoded by SQLite's own fast path.
 
     Only when a text value is not UTF-8 does that path fail; the query is then run again with
     the tolerant decoder (surrogate escapes; ``strict`` is False from there on) and the rows
     already given are skipped: the same query on the same unchanged copy returns the same rows
-    in the same order."""
+    in the same order. Each call into SQLite is watched (:func:`sqlguard.watched`), and the rows
+    stop at :attr:`sqlguard.Limits.rows` with a :class:`sqlguard.QueryLimit`."""
     done = 0
     con.text_factory = str
+    sqlguard.start(con)
+    most = sqlguard.limits().rows
     try:
-        cursor = con.execute(sql)
+        with sqlguard.watched(con, what):
+            cursor = con.execute(sql)
         names = [d[0] for d in cursor.description or ()]
-        while batch := cursor.fetchmany(BATCH):
+        while True:
+            try:
+                with sqlguard.watched(con, what):
+                    batch = cursor.fetchmany(BATCH)
+            except sqlguard.ValueTooBig:
+                if rest := _before_failure(con, sql, what, done):
+                    yield names, rest, True
+                raise
+            if not batch:
+                return
+            if done + len(batch) > most:
+                yield names, batch[:most - done], True
+                raise sqlguard.QueryLimit(f"{what}: stopped after {most} rows (EVKIT_QUERY_ROWS raises the limit)")
             yield names, batch, True
             done += len(batch)
-        return
     except sqlite3.OperationalError as exc:
         if not str(exc).startswith(_NOT_UTF8):
             raise
     finally:
         con.text_factory = _tolerant
-    cursor = con.execute(sql)
+    with sqlguard.watched(con, what):
+        cursor = con.execute(sql)
     names = [d[0] for d in cursor.description or ()]
     skip = done
-    while batch := cursor.fetchmany(BATCH):
+    while True:
+        with sqlguard.watched(con, what):
+            batch = cursor.fetchmany(BATCH)
+        if not batch:
+            return
         if skip >= len(batch):
             skip -= len(batch)
             continue
+        if done + len(batch) - skip > most:
+            yield names, batch[skip:skip + most - done], False
+            raise sqlguard.QueryLimit(f"{what}: stopped after {most} rows (EVKIT_QUERY_ROWS raises the limit)")
         yield names, batch[skip:], False
+        done += len(batch) - skip
         skip = 0
+
+
+def _before_failure(con: sqlite3.Connection, sql: str, what: str, done: int) -> list[tuple[Any, ...]]:
+    """The rows after the first ``done`` that come before the one SQLite refused. A batch that fails
+    gives none of its rows, and Python's cursor loses even the row before a failing step, so the
+    rows are counted one at a time first, then read with a ``LIMIT`` that ends before the failure."""
+    good = -1  # until the query's first row is there
+    try:
+        with sqlguard.watched(con, what):
+            cursor = con.execute(sql)
+            good = 0
+            while True:
+                row = cursor.fetchone()
+                if row is None:
+                    break
+                good += 1
+    except (sqlguard.QueryLimit, sqlite3.Error):
+        good += 1  # the failing fetch was handing over a whole row when its step to the next one failed
+    if good <= done:
+        return []
+    try:
+        with sqlguard.watched(con, what):
+            return con.execute(f"SELECT * FROM ({sql}) LIMIT {good - done} OFFSET {done}").fetchall()
+    except (sqlguard.QueryLimit, sqlite3.Error):
+        return []
 
 
 def schema(con: sqlite3.Connection) -> dict[str, set[str]]:
     tables: dict[str, set[str]] = {}
-    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"):
-        cols = {r[1] for r in con.execute(f'PRAGMA table_info("{name.replace(chr(34), chr(34) * 2)}")')}
+    for (name,) in sqlguard.engine_sql(con, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").fetchall():
+        cols = {r[1] for r in sqlguard.engine_sql(con, f'PRAGMA table_info("{name.replace(chr(34), chr(34) * 2)}")').fetchall()}
         tables[name] = cols
     return tables
 
@@ -124,9 +177,11 @@ def parse(profile: Profile, path: Path) -> Iterator[TableRows]:
             table = art.table or next(iter(query.requires), None)
             done = 0
             try:
-                for names, batch, strict in batches(con, query.sql):
+                for names, batch, strict in batches(con, query.sql, f"artifact {art.name}"):
                     yield TableRows(art, table, tuple(names), batch, done, strict)
                     done += len(batch)
+            except sqlguard.QueryLimit as exc:
+                raise ParseError(str(exc)) from exc
             except sqlite3.Error as exc:
                 if not done:
                     raise ParseError(f"artifact {art.name}: query failed: {exc}") from exc
