@@ -67,15 +67,39 @@ def _versions() -> str:
     try:
         import pytsk3
 
-        parts.append(f"pytsk3 {pytsk3.get_version()} (TSK {pytsk3.TSK_VERSION_STR})")
+        parts.append(f"pytsk3 {pytsk3.get_version()} (its own bundled TSK {pytsk3.TSK_VERSION_STR}: every read but "
+                     "`ls` listings through the C walker)")
     except ImportError:
         parts.append("pytsk3 missing")
+    from evkit.sources.filesystems.tsk_native import walker_tsk_version
+
+    walker = walker_tsk_version()
+    parts.append(f"C walker of `ls`: system TSK {walker}" if walker else "C walker: not built (listings use pytsk3)")
     for mod in ("pyewf", "pyvmdk", "pyvhdi", "pyqcow", "pyfsapfs"):
         try:
             parts.append(f"{mod} {__import__(mod).get_version()}")
         except ImportError:
             parts.append(f"{mod} missing")
     return "\n".join(parts)
+
+
+def _read_password_file(password_file: Path) -> None:
+    from evkit.sources.source import PASSWORD_ENV
+
+    try:
+        os.environ[PASSWORD_ENV] = password_file.read_text(encoding="utf-8").splitlines()[0] if password_file.stat().st_size else ""
+    except (OSError, UnicodeError, IndexError) as exc:
+        from evkit.errors import UsageError
+
+        raise UsageError(f"{password_file}: cannot read the password file ({exc})") from exc
+
+
+def _ask_password() -> None:
+    import getpass
+
+    from evkit.sources.source import PASSWORD_ENV
+
+    os.environ[PASSWORD_ENV] = getpass.getpass("Backup password: ")
 
 
 def _version_callback(value: bool) -> None:
@@ -94,19 +118,10 @@ def main(
     password_file: Annotated[Optional[Path], typer.Option("--password-file", help="Password of an encrypted iTunes or adb backup, read from this file (first line).")] = None,
     ask_password: Annotated[bool, typer.Option("--ask-password", help="Ask for the password of an encrypted backup on the terminal.")] = False,
 ) -> None:
-    from evkit.sources.source import PASSWORD_ENV
-
     if password_file is not None:
-        try:
-            os.environ[PASSWORD_ENV] = password_file.read_text(encoding="utf-8").splitlines()[0] if password_file.stat().st_size else ""
-        except (OSError, UnicodeError) as exc:
-            from evkit.errors import UsageError
-
-            raise UsageError(f"{password_file}: cannot read the password file ({exc})") from exc
+        _read_password_file(password_file)
     elif ask_password:
-        import getpass
-
-        os.environ[PASSWORD_ENV] = getpass.getpass("Backup password: ")
+        _ask_password()
     common.SETTINGS.quiet = quiet
     common.SETTINGS.verbose = verbose
     if no_color:
@@ -159,7 +174,8 @@ def _command_word(argv: list[str]) -> str | None:
 
 
 def _common_options(group: click.Group) -> None:
-    """Let every command take --quiet, --verbose and --no-color after its name too (`evkit verify -q CASE`).
+    """Let every command take --quiet, --verbose, --no-color, --password-file and --ask-password after
+    its name too (`evkit verify -q CASE`, `evkit case add CASE backup/ --password-file pw.txt ...`).
 
     They are options of ``evkit`` itself; scripts put them wherever they put --json, so each command
     also accepts them and sets the same settings before it runs.
@@ -167,10 +183,15 @@ def _common_options(group: click.Group) -> None:
     def setter(action: Callable[[], None]) -> Callable[[click.Context, click.Parameter, bool], None]:
         return lambda ctx, param, value: action() if value else None
 
+    def password(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            _read_password_file(Path(value))
+
     options = [
         (["--quiet", "-q"], "Only errors on stderr.", lambda: setattr(common.SETTINGS, "quiet", True)),
         (["--verbose", "-v"], "More detail on stderr.", lambda: setattr(common.SETTINGS, "verbose", True)),
         (["--no-color"], "No colour (also: NO_COLOR in the environment).", common.disable_color),
+        (["--ask-password"], "Ask for the password of an encrypted backup on the terminal.", _ask_password),
     ]
     for command in group.commands.values():
         if isinstance(command, click.Group):
@@ -181,6 +202,10 @@ def _common_options(group: click.Group) -> None:
             if not taken & set(decls):
                 command.params.append(click.Option(decls, is_flag=True, expose_value=False, is_eager=True,
                                                    help=help_text, callback=setter(action)))
+        if "--password-file" not in taken:
+            command.params.append(click.Option(["--password-file"], expose_value=False, is_eager=True, callback=password,
+                                               metavar="FILE", help="Password of an encrypted iTunes or adb backup, "
+                                               "read from this file (first line)."))
 
 
 # Exit codes as the case log names them (docs/exit-codes.md).

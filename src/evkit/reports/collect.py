@@ -246,7 +246,17 @@ def row_ref(table: str | None, rowid: int | None, index: int | None) -> str:
 def library_versions() -> list[tuple[str, str]]:
     from importlib import metadata
 
+    from evkit.sources.filesystems.tsk_native import walker_tsk_version
+
     out = [("evkit", __version__), ("Python", platform.python_version()), ("SQLite", sqlite3.sqlite_version)]
+    try:
+        import pytsk3
+
+        out.append(("TSK in pytsk3 (every read but `evkit ls` listings)", str(pytsk3.TSK_VERSION_STR)))
+    except ImportError:
+        pass
+    walker = walker_tsk_version()
+    out.append(("TSK of the C walker (`evkit ls` listings)", f"system libtsk {walker}" if walker else "not built"))
     for dist in ("pytsk3", "libewf-python", "libvmdk-python", "libvhdi-python", "libqcow-python",
                  "libfsapfs-python", "python-magic", "ExifRead", "PyYAML", "jsonschema",
                  "Pillow", "weasyprint"):

@@ -52,7 +52,7 @@ def pdf_available() -> str | None:
     try:
         import weasyprint  # noqa: F401
     except ImportError:
-        return "WeasyPrint is not installed (pip install weasyprint)"
+        return "WeasyPrint is not installed: pip install 'evkit[pdf]' (or pip install weasyprint)"
     except OSError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return (f"WeasyPrint cannot load its system libraries ({first}); on Debian install: {DEBIAN_PACKAGES}")

@@ -47,6 +47,24 @@ def load() -> ModuleType | None:
     return _tskwalk
 
 
+def walker_tsk_version() -> str | None:
+    """The system libtsk the C walker is linked against (not the TSK bundled in pytsk3); None when
+    the walker was not built."""
+    try:
+        from evkit.sources.filesystems import _tskwalk  # noqa: F401
+    except ImportError:
+        return None
+    import ctypes
+    import ctypes.util
+
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("tsk") or "libtsk.so")
+        lib.tsk_version_get_str.restype = ctypes.c_char_p
+        return str(lib.tsk_version_get_str().decode())
+    except (OSError, AttributeError):
+        return "unknown"
+
+
 def native_walk(src: Source, path: str, recursive: bool, *, json: bool, only: int) -> Iterator[Entry] | None:
     """``src.walk(path, recursive)`` for ``evkit ls``: the C walker prints what it can as the walk
     reaches it, and the entries left (volume entries, filesystems it does not apply to) are

@@ -32,7 +32,8 @@ def backup_password(password: str | None = None) -> str | None:
 
 
 def password_hint() -> str:
-    return f"give the password with --password-file FILE, --ask-password or the {PASSWORD_ENV} environment variable"
+    return (f"give the password with --password-file FILE or --ask-password (before or after the command name, "
+            f"e.g. `evkit case add CASE BACKUP --evidence-number E1 --password-file pw.txt`), or in {PASSWORD_ENV}")
 
 
 def scratch_dir() -> str | None:

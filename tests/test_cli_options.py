@@ -1,0 +1,35 @@
+"""Global options where examiners put them, and `--version` naming each TSK evkit uses."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import assert_one_line_error, evkit
+
+
+def test_version_names_the_system_tsk_of_the_c_walker_and_pytsk3s_own() -> None:
+    out = evkit("--version", check=True).stdout.decode()
+    pytsk3 = pytest.importorskip("pytsk3")
+    assert f"bundled TSK {pytsk3.TSK_VERSION_STR}" in out
+    fls = shutil.which("fls")
+    if fls is None or "system TSK" not in out:
+        pytest.skip("fls or the C walker is missing")
+    # fls is the system's TSK: its own version line is the truth for the walker's libtsk.
+    system = re.search(r"(\d+\.\d+\.\d+)", subprocess.run([fls, "-V"], capture_output=True, text=True).stdout)
+    assert system and f"C walker of `ls`: system TSK {system.group(1)}" in out
+
+
+def test_password_file_works_after_the_command_name(samples: Path) -> None:
+    backup = samples / "phone" / "ios_backup_encrypted"
+    password = samples / "phone" / "password.txt"
+    err = assert_one_line_error(evkit("ls", str(backup)), 3)
+    assert "--password-file FILE" in err and "before or after the command name" in err
+    after = evkit("ls", str(backup), "--password-file", str(password))
+    before = evkit("--password-file", str(password), "ls", str(backup))
+    assert after.returncode == 0 and after.stdout == before.stdout and after.stdout
+    assert_one_line_error(evkit("ls", str(backup), "--password-file", str(samples / "no-such-file")), 2)
