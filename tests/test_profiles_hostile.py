@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import EVKIT, evkit
+import pytest
+
+from tests.conftest import EVKIT, assert_one_line_error, evkit
 
 TABLE_PROFILE = """\
 id: test.hostile
@@ -169,3 +171,49 @@ def test_ctrl_c_stops_a_hanging_query_and_cleans_the_scratch(tmp_path: Path) -> 
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
     assert list(scratch.iterdir()) == []
+
+
+REGEX_PROFILE = """\
+id: test.regex
+name: backtracking
+version: 1
+parser: text
+sources: [{{names: ["*.log"]}}]
+artifacts:
+  lines:
+    pattern: '{pattern}'
+"""
+
+
+def test_catastrophic_regex_is_stopped_per_file(tmp_path: Path) -> None:
+    (tmp_path / "ev").mkdir()
+    (tmp_path / "ev" / "app.log").write_text("a" * 40 + "!\n" + "a" * 10 + "\n")
+    # the issue's pattern (the regex engine needs no time for it), then one it backtracks on for ever
+    for pattern, code, found in (("^(a+)+$", 0, ["a" * 10]), ("^(?P<x>a|aa)+$", 4, [])):
+        profiles = tmp_path / f"profiles{code}"
+        profiles.mkdir()
+        (profiles / "regex.yaml").write_text(REGEX_PROFILE.format(pattern=pattern))
+        proc = evkit("parse", "--profiles", str(profiles), "--profile", "test.regex", "--json", str(tmp_path / "ev"), timeout=60)
+        assert proc.returncode == code, proc.stderr
+        assert [json.loads(line)["row"]["line"] for line in proc.stdout.splitlines()] == ([2] if found else [])
+        if code:
+            assert b"took more than 1 s on line 1 (catastrophic backtracking?)" in proc.stderr, proc.stderr
+
+
+LAUGHS = "id: x\nname: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"l{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 10))
+
+
+@pytest.mark.parametrize("text,why", [
+    (LAUGHS, b"more than 100000 values once its aliases are expanded"),
+    ("id: x\nname: " + "[" * 20_000 + "]" * 20_000 + "\n", b"nested more than 64 levels deep"),
+    ("id: x\nloop: &a [1, *a]\n", b"alias *a refers to a node that contains it"),
+    ("id: x\nloop: &a {k: *a}\n", b"alias *a refers to a node that contains it"),
+    ("id: x\nname: a\x00b\n", b"hostile.yaml:2: malformed YAML: character U+0000 is not allowed"),
+    ("id: x\n" + "# padding\n" * 120_000, b"a profile is at most 1048576"),
+], ids=["billion-laughs", "deep", "list-loop", "map-loop", "nul", "size"])
+def test_hostile_yaml_is_refused_in_one_line(tmp_path: Path, text: str, why: bytes) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    line = assert_one_line_error(evkit("profiles", "validate", str(path), timeout=60), 2)
+    assert why in line.encode(), line

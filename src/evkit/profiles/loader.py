@@ -47,6 +47,77 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], in
             _lines(item, path + (i,), out)
 
 
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _check_shape(loader_class: Any, text: str) -> None:
+    """Refuse a YAML text whose tree would be too deep or too big once its aliases are expanded,
+    before anything is built from it. A profile is a small document, but one from elsewhere may be
+    a "billion laughs" (nine anchors of ten aliases each: a 4.6 GB tree from 1 KB), a list that
+    contains itself (``&a [*a]``), or 20,000 brackets deep (Python's recursion limit): the parser's
+    event stream, read once with a stack and no recursion, says all of that."""
+    size: dict[str, int] = {}      # anchor -> nodes of its node, aliases inside expanded
+    open_anchors: set[str] = set()  # anchors whose collection is not finished
+    stack: list[tuple[str | None, int]] = []  # open collections: (anchor, nodes so far)
+    total = 0
+    loader = loader_class(text)
+    try:
+        while _next(loader):
+            event = loader.get_event()
+            count = 0
+            if isinstance(event, yaml.AliasEvent):
+                if event.anchor in open_anchors:
+                    raise _Refused(event.start_mark.line + 1, f"alias *{event.anchor} refers to a node that contains it")
+                count = size.get(event.anchor, 1)
+            elif isinstance(event, (yaml.ScalarEvent,)):
+                count = 1
+                if event.anchor:
+                    size[event.anchor] = 1
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(event.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
+                if event.anchor:
+                    open_anchors.add(event.anchor)
+                stack.append((event.anchor, 1))
+                continue
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                anchor, count = stack.pop()
+                if anchor:
+                    open_anchors.discard(anchor)
+                    size[anchor] = count
+            else:
+                continue
+            total += count
+            if total > MAX_NODES:
+                raise _Refused(event.start_mark.line + 1, f"more than {MAX_NODES} values once its aliases are expanded")
+            if stack:
+                anchor, inner = stack[-1]
+                stack[-1] = (anchor, inner + count)
+    finally:
+        loader.dispose()
+
+
+def _next(loader: Any) -> bool:
+    """Whether another event comes; a malformed text ends the check here, and the parse that follows
+    reports it with the line and problem it always gave."""
+    try:
+        return bool(loader.check_event())
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem and "nesting depth" in exc.problem:  # libyaml's own limit, met while it reads ahead
+            raise _Refused(exc.problem_mark.line + 1 if exc.problem_mark else 1, f"nested more than {MAX_DEPTH} levels deep") from None
+        return False
+    except yaml.YAMLError:
+        return False
+
+
 def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The node tree (for line numbers) and the data of a YAML text, parsed once.
 
@@ -79,8 +150,17 @@ def load_file(path: Path) -> Profile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as exc:
         raise ProfileError(path, None, "", f"cannot read: {exc}") from exc
+    if len(text) > MAX_BYTES:
+        raise ProfileError(path, None, "", f"{len(text)} characters: a profile is at most {MAX_BYTES}")
     try:
+        _check_shape(getattr(yaml, "CSafeLoader", yaml.SafeLoader), text)
         node, data = _parse_yaml(text)
+    except _Refused as exc:
+        raise ProfileError(path, exc.line, "", f"refused: {exc}") from None
+    except yaml.reader.ReaderError as exc:  # a NUL or other control character: its line, on one line
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        raise ProfileError(path, line, "", f"malformed YAML: character U+{code:04X} is not allowed") from None
     except yaml.MarkedYAMLError as exc:
         # At the end of the file the problem is wherever the unclosed thing was opened.
         at_end = bool(exc.problem and "stream end" in exc.problem and exc.context_mark)
@@ -119,11 +199,13 @@ def _check_references(path: Path, data: dict[str, Any], lines: dict[tuple[Any, .
             if problem:
                 raise ProfileError(path, lines.get(where + ("queries", i, "sql")), f"artifacts.{name}.queries.{i}.sql", problem)
         if art.get("pattern"):
-            import re
+            import regex
+
+            from evkit.profiles.patterns import compile_pattern
 
             try:
-                re.compile(art["pattern"])
-            except re.error as exc:
+                compile_pattern(art["pattern"])
+            except regex.error as exc:
                 raise ProfileError(path, lines.get(where + ("pattern",)), f"artifacts.{name}.pattern", f"invalid regular expression: {exc}") from exc
         time_col = (art.get("timeline") or {}).get("time")
         if time_col and art.get("columns") and time_col not in art["columns"]:

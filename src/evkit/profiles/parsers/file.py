@@ -16,13 +16,13 @@ file (a video, a disk image) in memory.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from evkit.profiles.model import Profile
+from evkit.profiles.patterns import compile_pattern, search
 
 NEEDS_FILE = True
 TABLES = False
@@ -97,8 +97,8 @@ def magic_ok(profile: Profile, mime: str | None, description: str | None) -> boo
     pattern = profile.identify.get("magic")
     if not pattern:
         return True
-    rx = re.compile(pattern)
-    return any(rx.search(text) for text in (description, mime) if text)
+    rx = compile_pattern(pattern)
+    return any(search(rx, text, "on the file type") for text in (description, mime) if text)
 
 
 def identify(profile: Profile, target: Any) -> bool:

@@ -6,7 +6,8 @@ gives one record per match per line; the named groups are the record's fields.
   :data:`MAX_LINE` bytes only (``row.truncated``), which also bounds the regular expression's work.
 * UTF-8, with undecodable bytes shown ``\\xNN``; a UTF-16 byte-order mark switches to UTF-16; a
   UTF-8 one is dropped. Line endings ``\\n``, ``\\r\\n``.
-* Empty matches are skipped; at most :data:`MAX_MATCHES` matches per line and artifact.
+* Empty matches are skipped; at most :data:`MAX_MATCHES` matches per line and artifact; a pattern
+  gets :data:`evkit.profiles.patterns.MATCH_SECONDS` per line (:mod:`evkit.profiles.patterns`).
 * ``row`` is ``{"line": N}`` (1-based), plus ``"match": K`` for the second and later matches of a line.
 
 Identify is always true (plus ``identify.header`` when the profile sets it): the pattern decides.
@@ -16,13 +17,13 @@ from __future__ import annotations
 
 import codecs
 import io
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from evkit.profiles.conversions import clean_text
 from evkit.profiles.model import Profile
+from evkit.profiles.patterns import compile_pattern, finditer
 from evkit.profiles.parsers.file import header_ok, read_head
 
 NEEDS_FILE = True
@@ -30,16 +31,6 @@ TABLES = False
 MAX_LINE = 64 * 1024
 MAX_MATCHES = 1000
 CHUNK = 1024 * 1024
-
-_compiled: dict[str, re.Pattern[str]] = {}
-
-
-def _pattern(text: str) -> re.Pattern[str]:
-    rx = _compiled.get(text)
-    if rx is None:
-        rx = _compiled[text] = re.compile(text)
-    return rx
-
 
 def identify(profile: Profile, target: Any) -> bool:
     try:
@@ -97,7 +88,7 @@ def lines(fh: Any) -> Iterator[tuple[int, str, bool]]:
 
 
 def parse(profile: Profile, target: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
-    arts = [(art.name, _pattern(art.pattern)) for art in profile.artifacts.values() if art.pattern]
+    arts = [(art.name, compile_pattern(art.pattern)) for art in profile.artifacts.values() if art.pattern]
     if isinstance(target, (str, Path)):
         fh: Any = open(target, "rb")
     else:
@@ -107,7 +98,7 @@ def parse(profile: Profile, target: Any) -> Iterator[tuple[str, dict[str, Any], 
         for number, line, truncated in lines(fh):
             for name, rx in arts:
                 k = 0
-                for m in rx.finditer(line):
+                for m in finditer(rx, line, f"on line {number}"):
                     if m.end() == m.start():
                         continue
                     row: dict[str, Any] = {"line": number}
