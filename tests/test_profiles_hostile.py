@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
@@ -161,10 +162,7 @@ def test_ctrl_c_stops_a_hanging_query_and_cleans_the_scratch(tmp_path: Path) -> 
     env = dict(os.environ, EVKIT_SCRATCH=str(scratch))
     proc = subprocess.Popen([str(EVKIT), "parse", "--profiles", str(profiles), "--profile", "test.hostile", str(folder)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not any(p.name == "db" for p in scratch.rglob("*")):  # the query has its scratch copy: it is running
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.05)
+    _wait_for_scratch_copy(proc, scratch)
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -217,3 +215,37 @@ def test_hostile_yaml_is_refused_in_one_line(tmp_path: Path, text: str, why: byt
     path.write_text(text)
     line = assert_one_line_error(evkit("profiles", "validate", str(path), timeout=60), 2)
     assert why in line.encode(), line
+
+
+def _wait_for_scratch_copy(proc: subprocess.Popen[bytes], scratch: Path) -> Path:
+    """The scratch folder of ``proc`` once its copy of the database is there (the query is running)."""
+    deadline = time.monotonic() + 90
+    while True:
+        copies = [p for p in scratch.rglob("db") if p.is_file()]
+        if copies:
+            return next(p for p in copies[0].parents if p.parent == scratch)
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+
+
+def test_killed_run_leaves_scratch_only_under_evkit_scratch_and_the_next_command_removes_it(tmp_path: Path, monkeypatch: Any) -> None:
+    folder, profiles = _hostile_view(tmp_path, ENDLESS + " ORDER BY x DESC")
+    case = tmp_path / "case"
+    evkit("case", "init", str(case), "--case-number", "H-1", "--examiner", "Jo", check=True)
+    evkit("case", "add", str(case), str(folder), "--evidence-number", "H1", check=True)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = dict(os.environ, EVKIT_SCRATCH=str(scratch))
+    proc = subprocess.Popen([str(EVKIT), "run", str(case), "--profiles", str(profiles), "--profile", "test.hostile"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    left = _wait_for_scratch_copy(proc, scratch)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert left.exists() and left.name.startswith(f"evkit-run@{socket.gethostname()}@{proc.pid}@")
+    alive = scratch / f"evkit-run@{socket.gethostname()}@{os.getpid()}@x"  # a live process's folder is kept
+    alive.mkdir()
+    other_host = scratch / f"evkit-run@not-{socket.gethostname()}@{proc.pid}@x"  # another host's is not ours to judge
+    other_host.mkdir()
+    monkeypatch.setenv("EVKIT_SCRATCH", str(scratch))
+    evkit("parse", "--profiles", str(profiles), "--profile", "test.hostile", str(tmp_path / "profiles"), check=True)
+    assert sorted(p.name for p in scratch.iterdir()) == sorted([alive.name, other_host.name])

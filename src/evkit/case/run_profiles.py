@@ -7,11 +7,9 @@ with a ``parsed`` row, so a resumed run skips exactly the pairs that were finish
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from evkit.case.case import Case
@@ -21,6 +19,7 @@ from evkit.profiles.engine import SIDECARS, parse_entry_as
 from evkit.profiles.forms import CASE_ROWS, CaseRows
 from evkit.profiles.model import Profile
 from evkit.profiles.record import FileProblem
+from evkit.scratch import folder as scratch_folder
 
 
 @dataclass
@@ -57,7 +56,7 @@ def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_de
             done = {(r[0], r[1]) for r in db.execute(
                 "SELECT a.locator, p.profile FROM parsed p JOIN artefacts a ON a.id = p.artefact_id WHERE a.evidence_id = ?",
                 (item["id"],))}
-            with open_source(item["source_path"]) as src, tempfile.TemporaryDirectory(prefix="evkit-run-") as scratch:
+            with open_source(item["source_path"]) as src, scratch_folder("run") as scratch:
                 for e in src.walk("/", recursive=True):
                     if e.type != "file" or (e.deleted and not include_deleted) or e.name.endswith(SIDECARS):
                         continue
@@ -66,7 +65,7 @@ def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_de
                         continue
                     found: dict[str, list[CaseRows]] = {}
                     problems: dict[str, str] = {}
-                    for out in parse_entry_as(CASE_ROWS, src, e, todo, hunt, Path(scratch)):
+                    for out in parse_entry_as(CASE_ROWS, src, e, todo, hunt, scratch):
                         if isinstance(out, FileProblem):
                             problems[out.profile] = out.message
                             result.problems.append(out.as_dict())

@@ -20,7 +20,7 @@ def parse(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per record.")] = False,
 ) -> None:
     """Print the records the profiles find, each with its locator, source SHA-256 and row."""
-    from evkit.profiles.engine import run_profiles_as, scratch_dir
+    from evkit.profiles.engine import run_profiles_as
     from evkit.profiles.forms import JSON_LINES, RECORDS, Form, Lines
     from evkit.profiles.loader import load_all, select
     from evkit.profiles.record import FileProblem
@@ -31,7 +31,7 @@ def parse(
     count = 0
     form: Form[Any] = JSON_LINES if json_out else RECORDS
     with open_source(source) as src:
-        for item in run_profiles_as(form, src, chosen, hunt=hunt, include_deleted=deleted, scratch=scratch_dir()):
+        for item in run_profiles_as(form, src, chosen, hunt=hunt, include_deleted=deleted):
             if isinstance(item, FileProblem):
                 problems += 1
                 common.warn(f"{item.path} ({item.profile}): {item.message}")

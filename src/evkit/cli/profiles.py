@@ -68,11 +68,11 @@ def test(profile: Annotated[str, typer.Argument(help="Profile id or a profile fi
     """Run one profile on one file (identify, then parse) and print the records."""
     from evkit.errors import EXIT_PARTIAL, UsageError
     from evkit.listing import json_line
-    import tempfile
 
     from evkit.profiles.engine import parse_entry
     from evkit.profiles.loader import load_all, load_file, select
     from evkit.profiles.record import FileProblem
+    from evkit.scratch import folder as scratch_folder
     from evkit.sources.logical.directory import DirectoryTree
 
     p = load_file(Path(profile)) if Path(profile).is_file() else select(load_all(profiles_dir), [profile])[0]
@@ -80,8 +80,8 @@ def test(profile: Annotated[str, typer.Argument(help="Profile id or a profile fi
         raise UsageError(f"{file}: no such file")
     tree = DirectoryTree(file.parent.resolve())
     n = problems = 0
-    with tempfile.TemporaryDirectory(prefix="evkit-test-") as scratch:
-        for item in parse_entry(tree, tree.lookup("/" + file.name), [p], p.parser == "sqlite", Path(scratch)):
+    with scratch_folder("test") as scratch:
+        for item in parse_entry(tree, tree.lookup("/" + file.name), [p], p.parser == "sqlite", scratch):
             if isinstance(item, FileProblem):
                 problems += 1
                 common.warn(f"{item.path}: {item.message}")

@@ -3,7 +3,7 @@
 One walk of the source; each file is offered to the profiles whose names/paths match (or, with
 ``hunt``, every SQLite file to every SQLite profile, recognised by schema alone). A matched file
 is hashed while it is read; parsers that need a real file (SQLite) get a scratch copy made with
-its ``-wal``/``-journal``/``-shm``, in a private temporary folder that is removed afterwards.
+its ``-wal``/``-journal``/``-shm``, in a private scratch folder (:mod:`evkit.scratch`) that is removed afterwards.
 A file that cannot be parsed becomes a :class:`FileProblem` and the run goes on.
 
 Records come in the form the caller asks for (:mod:`evkit.profiles.forms`): Record objects, the
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from evkit.profiles.model import Profile
 from evkit.profiles.parsers.common import convert_row
 from evkit.profiles.record import FileProblem, Origin, Record
 from evkit.profiles.rowcode import TableRows
+from evkit.scratch import folder as scratch_folder
 from evkit.sources.base import Entry
 
 SIDECARS = ("-wal", "-journal", "-shm")
@@ -114,14 +114,11 @@ def run_profiles(src: Any, profiles: list[Profile], hunt: bool = False, include_
 def run_profiles_as(form: Form[T], src: Any, profiles: list[Profile], hunt: bool = False, include_deleted: bool = False,
                     scratch: Path | None = None) -> Iterator[T | FileProblem]:
     """:func:`run_profiles` with the records in ``form`` (:mod:`evkit.profiles.forms`)."""
-    scratch_root = Path(tempfile.mkdtemp(prefix="evkit-scratch-", dir=scratch))
-    try:
+    with scratch_folder("parse", scratch) as scratch_root:
         for e in src.walk("/", recursive=True):
             if e.type != "file" or (e.deleted and not include_deleted) or e.name.endswith(SIDECARS):
                 continue
             yield from parse_entry_as(form, src, e, profiles, hunt, scratch_root)
-    finally:
-        shutil.rmtree(scratch_root, ignore_errors=True)
 
 
 def parse_entry(src: Any, e: Entry, profiles: list[Profile], hunt: bool, scratch_root: Path) -> Iterator[Record | FileProblem]:
@@ -188,8 +185,3 @@ def _table(form: Form[T], origin: Origin, rows: TableRows) -> Iterator[T]:
             yield from form.table(origin, replace(rows, rows=[values], first=rows.first + i))
         raise
     yield from out
-
-
-def scratch_dir() -> Path | None:
-    value = os.environ.get("EVKIT_SCRATCH")
-    return Path(value) if value else None

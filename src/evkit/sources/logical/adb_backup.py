@@ -42,8 +42,8 @@ from evkit.sources.logical.phone_layout import (
     MappedTree,
     backup_password,
     password_hint,
-    scratch_dir,
 )
+from evkit.scratch import root as scratch_root
 
 MAGIC = b"ANDROID BACKUP\n"
 MAX_EXPANSION = 100
@@ -298,7 +298,7 @@ class AdbTree(MappedTree):
         size = os.fstat(self._fh.fileno()).st_size
         limit = _Limit(self.path, size)
         try:
-            self._tmp = tempfile.TemporaryFile(prefix="evkit-adb-", dir=scratch_dir())
+            self._tmp = tempfile.TemporaryFile(prefix="evkit-adb-", dir=scratch_root())
             if h.compressed:
                 self.trailing = _inflate(self.path, chunks, self._tmp, limit)
             else:

@@ -41,8 +41,8 @@ from evkit.sources.logical.phone_layout import (
     MappedTree,
     backup_password,
     password_hint,
-    private_tempdir,
 )
+from evkit.scratch import folder as scratch_folder
 
 # Where each domain lives on the device (after UFADE, iLEAPP and mvt). Domains named
 # ``<kind>-<identifier>`` (apps, app groups, plug-ins, system containers) get a folder per
@@ -354,7 +354,7 @@ def _file_metadata(blob: Any) -> dict[str, Any]:
 
 def _manifest_db_rows(root: Path, keys: _Keys | None, manifest: dict[str, Any] | None) -> Iterator[tuple[Any, ...]]:
     """``(fileID, domain, relativePath, flags, file)`` of every Files row, read from a private copy."""
-    with private_tempdir() as tmp:
+    with scratch_folder("itunes") as tmp:
         copy = Path(tmp, "Manifest.db")
         raw = Path(tmp, "Manifest.db.raw")
         if not _copy_out(root, "Manifest.db", raw):

@@ -10,7 +10,6 @@ is an Android or iOS file system (and under which prefix a tool put it).
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 from evkit.locator import quote
@@ -19,7 +18,6 @@ from evkit.sources.logical.archive import ArchiveTree
 from evkit.timefmt import iso_utc
 
 PASSWORD_ENV = "EVKIT_BACKUP_PASSWORD"
-SCRATCH_ENV = "EVKIT_SCRATCH"
 # Where files that are part of the backup but have no device path are shown (manifests, plists).
 METADATA_DIR = "/backup-metadata"
 
@@ -34,17 +32,6 @@ def backup_password(password: str | None = None) -> str | None:
 def password_hint() -> str:
     return (f"give the password with --password-file FILE or --ask-password (before or after the command name, "
             f"e.g. `evkit case add CASE BACKUP --evidence-number E1 --password-file pw.txt`), or in {PASSWORD_ENV}")
-
-
-def scratch_dir() -> str | None:
-    """The folder for private temporary files (``$EVKIT_SCRATCH``, else the system's temp folder)."""
-    value = os.environ.get(SCRATCH_ENV)
-    return value if value and os.path.isdir(value) else None
-
-
-def private_tempdir() -> tempfile.TemporaryDirectory[str]:
-    """A folder only this user can read (mode 0700), removed when the context ends."""
-    return tempfile.TemporaryDirectory(prefix="evkit-", dir=scratch_dir())
 
 
 class MappedTree(ArchiveTree):
