@@ -33,3 +33,17 @@ def test_password_file_works_after_the_command_name(samples: Path) -> None:
     before = evkit("--password-file", str(password), "ls", str(backup))
     assert after.returncode == 0 and after.stdout == before.stdout and after.stdout
     assert_one_line_error(evkit("ls", str(backup), "--password-file", str(samples / "no-such-file")), 2)
+
+
+def test_ls_text_has_a_heading_line_naming_its_columns_unless_no_header(samples: Path) -> None:
+    image = str(samples / "gpt_ext4.raw")
+    lines = evkit("ls", image, "/vol4", check=True).stdout.decode().splitlines()
+    assert lines[0].split() == ["TYPE", "D", "ADDRESS", "SIZE", "MODIFIED", "(UTC)", "PATH"]
+    assert evkit("ls", "--no-header", image, "/vol4", check=True).stdout.decode().splitlines() == lines[1:]
+    hashed = evkit("ls", "--hash", "md5,sha256", image, "/vol4/home/bob", check=True).stdout.decode().splitlines()
+    assert hashed[0].endswith("PATH MD5 SHA256")
+    # The columns line up under the heading: the path starts where PATH does.
+    start = lines[0].index("PATH")
+    assert all(line[start - 1] == " " and line[start] == "/" for line in lines[1:])
+    for machine in (["--json"], ["--bodyfile"]):
+        assert not evkit("ls", *machine, image, "/vol4", check=True).stdout.startswith(b"TYPE")

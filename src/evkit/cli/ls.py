@@ -20,8 +20,19 @@ def ls(
     hash_algos: Annotated[Optional[str], typer.Option("--hash", help="Hash file contents: md5,sha1,sha256.")] = None,
     bodyfile: Annotated[bool, typer.Option("--bodyfile", help="TSK 3.x bodyfile lines (for mactime).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per entry.")] = False,
+    no_header: Annotated[bool, typer.Option("--no-header", help="No heading line above the text listing.")] = False,
 ) -> None:
-    """List entries with their locator, times (UTC) and, on request, content hashes."""
+    """List entries with their locator, times (UTC) and, on request, content hashes.
+
+    Text columns, named by the heading line (--no-header leaves it out):
+    TYPE file, dir, link or other;
+    D * for a deleted entry;
+    ADDRESS metadata address (inode, MFT entry) or -;
+    SIZE bytes (blank for folders);
+    MODIFIED (UTC) ISO 8601 with Z, or -;
+    PATH escaped (\\xNN, \\uNNNN), then -> TARGET for links and any --hash digests.
+    --json gives every field (all times, the locator) as one JSON object per line.
+    """
     from evkit import names
     from evkit.hashing import parse_algorithms
     from evkit.listing import bodyfile_line, entry_hashes, entry_json, entry_record, json_line
@@ -37,6 +48,8 @@ def ls(
     failures = 0
     write = sys.stdout.write
     with open_source(source) as src:
+        if not json_out and not bodyfile and not no_header:
+            write(HEADER + (" " + " ".join(a.upper() for a in algos) if algos else "") + "\n")
         entries = None
         if not algos and not bodyfile:
             from evkit.sources.filesystems import tsk_native
@@ -65,6 +78,9 @@ def ls(
                 write(_text_line(e, hashes) + "\n")
     if failures:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+HEADER = f"{'TYPE':<4} D {'ADDRESS':>12} {'SIZE':>12}  {'MODIFIED (UTC)':<30} PATH"
 
 
 def _text_line(e: Any, hashes: dict[str, Any]) -> str:
