@@ -20,8 +20,8 @@ def init(
     case: Annotated[Path, typer.Argument(help="New (or empty) case folder.")],
     case_number: Annotated[str, typer.Option("--case-number", help="The agency's case number.")],
     examiner: Annotated[str, typer.Option("--examiner", help="Who does the work (recorded in every custody event).")],
-    agency: Annotated[Optional[str], typer.Option("--agency")] = None,
-    notes: Annotated[Optional[str], typer.Option("--notes")] = None,
+    agency: Annotated[Optional[str], typer.Option("--agency", help="The examining agency or lab, shown on reports.")] = None,
+    notes: Annotated[Optional[str], typer.Option("--notes", help="Free-text notes on the case, shown on reports.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object: the case folder and its metadata.")] = False,
 ) -> None:
     """Create a case folder: a BagIt bag with case.db and an empty custody log."""
@@ -40,7 +40,7 @@ def add(
     case: Annotated[Path, typer.Argument(help="Case folder.")],
     source: Annotated[str, typer.Argument(help="Evidence: image file (first segment), archive or folder.")],
     evidence_number: Annotated[str, typer.Option("--evidence-number", help="Evidence item number, e.g. E1.")],
-    description: Annotated[Optional[str], typer.Option("--description")] = None,
+    description: Annotated[Optional[str], typer.Option("--description", help="What the item is (e.g. \"Seized laptop disk\"), shown on reports.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object: the evidence item's format, size and hashes.")] = False,
 ) -> None:
     """Register evidence: hash the whole media, verify an E01's stored hashes, record its layout."""

@@ -20,7 +20,7 @@ def export(
     case: Annotated[Path, typer.Argument(help="Case folder.")],
     format_: Annotated[ExportFormat, typer.Option("--format", help="dfxml (Digital Forensics XML 1.2.0) or case-uco (CASE 1.x JSON-LD).")],
     output: Annotated[Optional[str], typer.Option("--output", help="File name inside data/exports/ (default: <case number>.dfxml or .case.jsonld).")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: the file written, its hashes and the custody event.")] = False,
 ) -> None:
     """Export every artefact, evidence item and custody event; the file joins the case's manifests."""
     from evkit.case.case import Case

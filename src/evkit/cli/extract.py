@@ -16,7 +16,7 @@ def extract(
     evidence: Annotated[Optional[str], typer.Option("--evidence", help="Only this evidence number.")] = None,
     glob: Annotated[Optional[list[str]], typer.Option("--glob", help="Shell pattern on the in-evidence path (repeatable; * crosses /; case-insensitive).")] = None,
     deleted: Annotated[bool, typer.Option("--deleted", help="Also extract deleted files whose content survives.")] = False,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: what was extracted and hashed, unreadable entries, the evidence re-check.")] = False,
 ) -> None:
     """Copy matching files to data/<evidence number>/..., keeping in-image paths; resumable."""
     from evkit.case.case import Case

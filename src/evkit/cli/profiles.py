@@ -16,7 +16,7 @@ ProfilesDir = Annotated[Optional[list[str]], typer.Option("--profiles", help="Ex
 
 
 @app.command("list")
-def list_profiles(profiles_dir: ProfilesDir = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_profiles(profiles_dir: ProfilesDir = None, json_out: Annotated[bool, typer.Option("--json", help="One JSON object per profile: id, name, version, parser, category...")] = False) -> None:
     """Every profile evkit knows: built-in, EVKIT_PROFILES and --profiles folders."""
     from evkit.profiles.loader import load_all
 
@@ -64,7 +64,7 @@ def validate(files: Annotated[Optional[list[Path]], typer.Argument(help="Profile
 @app.command("test")
 def test(profile: Annotated[str, typer.Argument(help="Profile id or a profile file.")],
          file: Annotated[Path, typer.Argument(help="A file to parse (e.g. a copy of msgstore.db).")],
-         profiles_dir: ProfilesDir = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+         profiles_dir: ProfilesDir = None, json_out: Annotated[bool, typer.Option("--json", help="One JSON object per record (as `evkit parse --json`).")] = False) -> None:
     """Run one profile on one file (identify, then parse) and print the records."""
     from evkit.errors import EXIT_PARTIAL, UsageError
     from evkit.listing import json_line

@@ -20,7 +20,7 @@ def report(
     tz: Annotated[Optional[str], typer.Option(
         "--tz", help="Also show times in this zone (IANA name, e.g. Europe/Paris), beside UTC and marked.")] = None,
     profiles_dir: Annotated[Optional[list[str]], typer.Option("--profiles", help="Extra profile folder (repeatable).")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: the formats and files written, with hashes, and the custody event.")] = False,
 ) -> None:
     """Write the case's records as reports under data/reports/; each file joins the custody log and the manifests."""
     from evkit.case.case import Case

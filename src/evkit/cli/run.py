@@ -17,7 +17,7 @@ def run(
     hunt: Annotated[bool, typer.Option("--hunt", help="Also try every SQLite file against SQLite profiles.")] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Also parse deleted files whose content survives.")] = False,
     profiles_dir: Annotated[Optional[list[str]], typer.Option("--profiles", help="Extra profile folder (repeatable).")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: records per profile, files with problems, the evidence re-check.")] = False,
 ) -> None:
     """Extract every matched file as an artefact, store its records in case.db, log the run; resumable."""
     from evkit.case.case import Case
