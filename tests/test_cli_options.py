@@ -78,3 +78,12 @@ def test_every_argument_and_option_has_help(monkeypatch: pytest.MonkeyPatch) -> 
     # And --help shows an argument's help (click 8.5 once erased it behind Typer's back).
     monkeypatch.setenv("COLUMNS", "200")
     assert b"Evidence: image file (first segment), archive or folder." in evkit("ls", "--help").stdout.replace(b"\n", b" ")
+
+
+def test_mistyped_command_and_profile_get_one_suggestion(samples: Path) -> None:
+    err = assert_one_line_error(evkit("lss"), 2)
+    assert err.count("Did you mean") == 1 and "'ls'" in err
+    err = assert_one_line_error(evkit("parse", str(samples / "gpt_ext4.raw"), "--profile", "chromium.histroy"), 2)
+    assert "did you mean 'chromium.history'" in err
+    err = assert_one_line_error(evkit("parse", str(samples / "gpt_ext4.raw"), "--profile", "zzz"), 2)
+    assert "did you mean" not in err and "unknown profile 'zzz'" in err

@@ -28,6 +28,7 @@ import yaml
 
 from evkit.case.safenames import safe_component
 from evkit.errors import UsageError
+from evkit.profiles.loader import unknown_profile
 from evkit.profiles.model import Profile
 
 TOP_KEYS = ("cases_dir", "examiner", "agency", "profiles", "report", "jobs")
@@ -152,7 +153,7 @@ def _profile_ids(value: Any, available: dict[str, Profile]) -> list[str]:
     ids = _texts(value)
     for pid in ids:
         if pid not in available:
-            raise _Bad(f"unknown profile {pid!r} (see `evkit profiles list`)")
+            raise _Bad(unknown_profile(pid, available))
     return sorted(set(ids))
 
 

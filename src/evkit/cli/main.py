@@ -54,6 +54,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,
+    suggest_commands=False,  # click suggests already; Typer's own made "Did you mean 'ls'? Did you mean 'ls'?"
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -233,10 +234,19 @@ def load_all(extra: list[str] | None = None) -> dict[str, Profile]:
     return profiles
 
 
+def unknown_profile(pid: str, known: Iterable[str]) -> str:
+    """The message for a profile id nobody has: the closest known ids, if any, and where to look."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(pid, list(known), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown profile {pid!r}{hint} (see `evkit profiles list`)"
+
+
 def select(profiles: dict[str, Profile], ids: list[str] | None) -> list[Profile]:
     if not ids:
         return list(profiles.values())
     missing = [i for i in ids if i not in profiles]
     if missing:
-        raise UsageError(f"unknown profile(s): {', '.join(missing)} (see `evkit profiles list`)")
+        raise UsageError("; ".join(unknown_profile(i, profiles) for i in missing))
     return [profiles[i] for i in ids]
