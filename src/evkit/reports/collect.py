@@ -158,6 +158,7 @@ class TimelineEntry:
     group: int
     row: int
     description: str
+    local: str | None = None  # a clock time of unknown zone, when the record has no UTC time
 
 
 @dataclass
@@ -355,6 +356,9 @@ def _load_group(db: sqlite3.Connection, group: Group, data: ReportData, ev_numbe
     loc_keys: tuple[str, str] | None = None
     if art is not None and art.location:
         loc_keys = (art.location.get("latitude", "latitude"), art.location.get("longitude", "longitude"))
+    # Columns holding a clock time whose zone is unknown (EXIF): a record with no UTC time is put
+    # in the timeline by that clock, marked, rather than left out of it.
+    local_keys = [k for k, c in (art.columns.items() if art is not None else ()) if c.type == "timestamp" and c.format == "exif"]
     rows = group.rows
     sql = ("SELECT id, evidence_id, artefact_id, timestamp, locator, source_sha256, row_table, row_id, row_index,"
            " profile_version, data FROM records WHERE profile=? AND artifact=? ORDER BY timestamp IS NULL, timestamp, id")
@@ -389,10 +393,13 @@ def _load_group(db: sqlite3.Connection, group: Group, data: ReportData, ev_numbe
         pos = len(rows)
         rows.append((rid, ev_number.get(ev_id, str(ev_id)), ts, si, row_ref(table, rowid, rowindex), pv, vals))
         group.versions[pv] += 1
-        if ts:
+        local = None if ts else next((v for v in (d.get(k) for k in local_keys) if isinstance(v, str) and v), None)
+        if ts or local:
             desc = fill_template(template, d) if template else fallback_description(d)
-            data.timeline.append(TimelineEntry(sort_key(ts), gi, pos, desc))
-        else:
+            if local:
+                desc = f"[local clock, zone unknown: {local}] {desc}"
+            data.timeline.append(TimelineEntry(sort_key(ts or f"{local}Z"), gi, pos, desc, local))
+        if not ts:
             group.without_time += 1
         lk = loc_keys or ("latitude", "longitude")
         if lk[0] in d and lk[1] in d:

@@ -323,9 +323,13 @@ class Pages:
                    "columns": [{"label": "Description", "kind": "text", "i": 9}], "tz": d.zone_name,
                    "profileColumn": True}
         write_file(self.out / "timeline.data.js", js_data_file("EVKIT_DATA", payload))
-        untimed = sum(g.without_time for g in d.groups)
+        local = sum(1 for e in d.timeline if e.local)
+        untimed = sum(g.without_time for g in d.groups) - local
         head = (f"<h1>Timeline</h1><p class=lead>{len(d.timeline):,} records in time order across every artefact type. "
-                f"{untimed:,} records have no time and are only on their artefact pages. Descriptions come from each "
+                + (f"{local:,} of them have only a camera's local clock time (zone unknown): they are placed by that "
+                   "clock as if it were UTC, so they may be hours off, and marked <em>[local clock, zone unknown]</em>. "
+                   if local else "")
+                + f"{untimed:,} records have no time and are only on their artefact pages. Descriptions come from each "
                 "profile's timeline template.</p>"
                 "<noscript><p class=note>This table needs JavaScript; the same rows are in timeline.csv.</p></noscript>")
         write_file(self.out / "timeline.html", self.page("Timeline", head + '<div id="records"></div>', "timeline.html",
