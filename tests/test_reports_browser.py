@@ -337,3 +337,33 @@ def make_contacts_db(path: Path, name: str, number: str) -> None:
     db.execute("INSERT INTO data VALUES (1, 1, 5, ?)", (number,))
     db.commit()
     db.close()
+
+
+def test_provenance_columns_come_before_the_values(hostile: dict[str, Any], profile_dir: Path) -> None:
+    """Where a record came from is never pushed off-screen by wide values: the source and its
+    SHA-256 are the columns right after the id and time, before any value column."""
+    page = next(p for p in _pages(hostile["root"]) if re.search(r"a\d+-android\.sms-sms\.html$", p.name))
+    dom = Dom(dump_dom(profile_dir, page.as_uri()))
+    heads: list[str] = []
+    capture = False
+    parser = HTMLParser()
+
+    def start(tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        nonlocal capture
+        capture = tag == "th"
+        if capture:
+            heads.append("")
+
+    def data(text: str) -> None:
+        if capture:
+            heads[-1] += text
+
+    parser.handle_starttag = start  # type: ignore[method-assign]
+    parser.handle_endtag = lambda tag: None  # type: ignore[method-assign]
+    parser.handle_data = data  # type: ignore[method-assign]
+    parser.feed(dump_dom(profile_dir, page.as_uri()))
+    assert dom.body().get("data-ready") == "1"
+    labels = [h.strip() for h in heads if h.strip()]
+    table = labels[labels.index("#"):]
+    first = [x for x in table[1:4] if not x.startswith("Time")]  # the record time, when it has its own column
+    assert first[:2] == ["Source (evidence, locator, row) and profile", "Source SHA-256"], table

@@ -34,8 +34,8 @@ table.grid td.wide { min-width: 18em; }
 table.grid td.num { text-align: right; white-space: nowrap; min-width: 0; }
 table.grid td.time { white-space: nowrap; }
 table.grid td.sha, table.grid td.src { font-size: 0.82em; color: #333; }
-table.grid td.src { min-width: 16em; }
-table.grid td.sha { word-break: break-all; min-width: 9em; max-width: 9em; }
+table.grid td.src { min-width: 14em; max-width: 20em; }
+table.grid td.sha { word-break: break-all; min-width: 9em; max-width: 9em; font-family: monospace; }
 table.grid tr.tagged td { background: var(--tag); }
 table.grid tbody tr:hover td { background: #eef6ff; }
 table.grid tbody tr.tagged:hover td { background: #ffe98a; }
@@ -247,18 +247,20 @@ JS = r"""/* evkit report pages: sortable, filterable, paginated tables and the c
       cols.push({ label: "Time (UTC)" + (d.tz ? " and " + d.tz : ""), kind: "utc", sort: true, z: F_TSZ, get: function (r) { return r[F_TS]; } });
     }
     if (d.profileColumn) cols.push({ label: "Artefact type", kind: "profile", sort: true, get: function (r) { var p = d.profiles[r[F_PROF]]; return p ? p.label : ""; } });
-    d.columns.forEach(function (c) {
-      if (c.kind === "zoned") return;   // shown inside its UTC column
-      var label = c.label + (c.kind === "utc" && c.z && d.tz ? " and " + d.tz : "");
-      cols.push({ label: label, kind: c.kind, sort: true, z: c.z, get: function (r) { return r[c.i]; } });
-    });
-    cols.push({ label: "Tags and notes", kind: "tags", sort: true, get: function (r) { return r[F_TAGS]; } });
+    // Provenance comes before the values, in narrow wrapping cells: a wide table must never push
+    // where a record came from off the screen.
     cols.push({ label: "Source (evidence, locator, row) and profile", kind: "source", sort: true, get: function (r) {
       var s = d.sources[r[F_SRC]] || [];
       var p = d.profiles[r[F_PROF]] || {};
       return (s[2] || "") + " " + (s[0] || "") + " " + (r[F_REF] || "") + " " + (p.profile || "") + " v" + (r[F_PV] || "");
     } });
     cols.push({ label: "Source SHA-256", kind: "sha", sort: true, get: function (r) { var s = d.sources[r[F_SRC]] || []; return s[1]; } });
+    d.columns.forEach(function (c) {
+      if (c.kind === "zoned") return;   // shown inside its UTC column
+      var label = c.label + (c.kind === "utc" && c.z && d.tz ? " and " + d.tz : "");
+      cols.push({ label: label, kind: c.kind, sort: true, z: c.z, get: function (r) { return r[c.i]; } });
+    });
+    cols.push({ label: "Tags and notes", kind: "tags", sort: true, get: function (r) { return r[F_TAGS]; } });
     return cols;
   };
 
