@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evkit.profiles.model import Artifact, Column
-from evkit.reports.collect import Group, _columns
+from evkit.reports.collect import Group, _columns, heading
 from evkit.reports.safe import cell_text
 
 
@@ -51,3 +51,11 @@ def test_a_photo_with_only_its_camera_clock_is_in_the_timeline_marked_local(tmp_
     assert rows[0]["description"].startswith("[local clock, zone unknown: 2019-05-01T10:11:12]")
     page = (case / "data" / "reports" / "html" / "timeline.html").read_text(encoding="utf-8")
     assert "1 of them have only a camera" in page
+
+
+def test_unlabelled_values_get_readable_headings() -> None:
+    assert heading("from_url") == "From URL"
+    assert heading("url_id") == "URL ID"
+    assert heading("visit_count") == "Visit count"
+    assert heading("chat_jid") == "Chat JID"
+    assert heading("_") == "_"

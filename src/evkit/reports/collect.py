@@ -451,6 +451,21 @@ def fallback_description(d: dict[str, Any]) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+ACRONYMS = frozenset({"url", "uri", "id", "jid", "uid", "guid", "uuid", "utc", "gps", "ip", "mac", "md5", "sha1", "sha256",
+                      "sms", "mms", "imei", "imsi", "iccid", "msisdn", "html", "json", "pdu", "os", "ssid", "bssid"})
+
+
+def heading(key: str) -> str:
+    """A column heading for a value the profile gave no label: ``from_url`` -> ``From URL``.
+    Reports show headings; the CSV keeps the key itself, which scripts rely on."""
+    words = [w for w in key.replace("-", "_").split("_") if w]
+    if not words:
+        return key
+    out = [w.upper() if w.lower() in ACRONYMS else w.lower() for w in words]
+    out[0] = out[0][0].upper() + out[0][1:]
+    return " ".join(out)
+
+
 def _columns(group: Group, keys: list[str], zoned: bool) -> list[Col]:
     art = group.artifact_def
     declared = art.columns if art is not None else {}
@@ -460,7 +475,7 @@ def _columns(group: Group, keys: list[str], zoned: bool) -> list[Col]:
     cols: list[Col] = []
     for k in base:
         spec = declared.get(k)
-        label = (spec.label if spec is not None and spec.label else k)
+        label = (spec.label if spec is not None and spec.label else heading(k))
         if spec is not None and spec.type == "timestamp":
             kind = "local" if spec.format == "exif" else "utc"
         elif _all_utc(group.rows, index[k]):
