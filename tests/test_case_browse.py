@@ -113,3 +113,4 @@ def test_report_front_page_counts_records_per_evidence_item_and_tagged_records(c
     usb = (case.parent / "usb" / "notes.txt").stat().st_size
     assert f"Size{usb} bytes in 1 file" in text and "None bytes" not in text
     assert "Tagged items (1)" in text
+    assert text.count("All times are UTC") == 1  # the zone notice once, in the page header

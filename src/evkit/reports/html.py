@@ -137,7 +137,7 @@ class Pages:
         parts = ["<h1>Case report</h1>", '<table class="facts">']
         parts += [f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows]
         parts.append("</table>")
-        parts.append(f'<p class="note">{self.times_note()} Addresses (URLs) found in evidence are shown as text only; '
+        parts.append('<p class="note">Addresses (URLs) found in evidence are shown as text only; '
                      "nothing in this report is loaded from the network.</p>")
         parts.append(self.evidence_section())
         parts.append(self.summary_section())
