@@ -12,6 +12,7 @@ match their row. SQLite ``-wal``/``-journal``/``-shm`` files travel with their d
 from __future__ import annotations
 
 import ctypes
+import errno
 import fnmatch
 import hashlib
 import os
@@ -33,6 +34,7 @@ SIDECARS = ("-wal", "-journal", "-shm")
 BATCH_FILES = 500
 BATCH_BYTES = 128 * 1024 * 1024
 CHUNK = 1024 * 1024
+MAX_PATH_BYTES = 3072  # of a stored file's full path; Linux allows 4096, other systems copying the case less
 MAGIC_BYTES = 4096
 
 
@@ -41,6 +43,7 @@ class ExtractResult:
     extracted: int = 0
     already: int = 0
     unreadable: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # stored under =conflicts/, each with a warning
     bytes: int = 0
     evidence_recheck: dict[str, str] = field(default_factory=dict)
 
@@ -214,6 +217,7 @@ class ArtefactWriter:
         self.made: set[str] = set()
         self.run_rows: list[tuple[str, str]] = []
         self.run_bytes = 0
+        self.conflicts: list[str] = []  # entries stored under =conflicts/ (see copy)
 
     def stored_path(self, e: Entry) -> tuple[str, bool]:
         rel = f"{self.base}/{safe_relpath(e.path)}"
@@ -228,16 +232,33 @@ class ArtefactWriter:
             os.makedirs(folder, exist_ok=True)
             self.made.add(folder)
 
-    def copy(self, src: Any, e: Entry, parent_id: int | None = None) -> None:
-        rel, renamed = self.stored_path(e)
+    def _place(self, rel: str) -> str | None:
+        """The folder for ``rel`` made and its path returned; None when the evidence's own layout
+        forbids it here: a file and a folder of one name (a renamed FAT entry, an NTFS deleted
+        file ``report`` beside a folder ``report``), or a path too long for the case's filesystem."""
         dest = os.path.join(self.root, rel)
+        if len(dest.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+            return None
         try:
             self._makedirs(os.path.dirname(dest))
-        except (FileExistsError, NotADirectoryError):
-            rel = f"{self.base}/_conflicts/{hashlib.sha256(e.locator.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}/{safe_component(e.name)}"
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTDIR, errno.ENAMETOOLONG):
+                return None
+            raise
+        return None if os.path.isdir(dest) else dest
+
+    def copy(self, src: Any, e: Entry, parent_id: int | None = None) -> None:
+        rel, renamed = self.stored_path(e)
+        dest = self._place(rel)
+        if dest is None:
+            # Kept, with its real path in the record, under a folder no evidence name can produce
+            # (safe names write "=" as "=3D").
+            token = hashlib.sha256(e.locator.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+            rel = f"{self.base}/=conflicts/{token}/{safe_component(e.name)}"
             dest = os.path.join(self.root, rel)
             self._makedirs(os.path.dirname(dest))
             renamed = True
+            self.conflicts.append(names.escape(e.path))
         raw_path = names.encode(e.path)
         row: list[Any] = [self.ev["id"], e.locator, names.escape(e.path), raw_path.hex(), rel, int(renamed), e.inode,
                           e.address, 0, e.mtime, e.atime, e.ctime, e.crtime, int(e.deleted), None, None, None,
@@ -397,6 +418,11 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
                         w.copy(src, side, parent_id=w.done[loc])
                         result.extracted += 1
                 w.close()
+            for path in w.conflicts:
+                result.conflicts.append(f"{item['number']}: {path}")
+                if warn:
+                    warn(f"{item['number']}: {path}: stored under =conflicts/ (a file and a folder of this name, "
+                         "or a path too long to copy out as it is)")
             result.bytes += w.run_bytes
             listing = hashlib.sha256("".join(f"{p}\t{h}\n" for p, h in sorted(w.run_rows)).encode()).hexdigest()
             run.outputs.append({"evidence_number": item["number"], "artefacts": len(w.run_rows),
@@ -406,4 +432,5 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
         run.details["evidence_recheck"] = result.evidence_recheck
         run.details["already_extracted"] = result.already
         run.details["unreadable"] = result.unreadable[:1000]
+        run.details["stored_under_conflicts"] = result.conflicts[:1000]
     return result

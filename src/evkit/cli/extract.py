@@ -25,12 +25,13 @@ def extract(
     with Case(case) as c:
         result = run_extract(c, evidence, glob or [], deleted, warn=common.warn)
     data = {"extracted": result.extracted, "already_extracted": result.already, "bytes": result.bytes,
-            "unreadable": result.unreadable, "evidence_recheck": result.evidence_recheck}
+            "unreadable": result.unreadable, "stored_under_conflicts": result.conflicts,
+            "evidence_recheck": result.evidence_recheck}
     if json_out:
         common.emit_json(data)
     else:
         print(f"{result.extracted} files extracted ({result.bytes} bytes), {result.already} already in the case, "
-              f"{len(result.unreadable)} unreadable")
+              f"{len(result.unreadable)} unreadable" + (f", {len(result.conflicts)} stored under =conflicts/" if result.conflicts else ""))
     common.fail_if_evidence_changed(result.evidence_recheck)
     if result.unreadable:
         raise typer.Exit(EXIT_PARTIAL)

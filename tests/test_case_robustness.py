@@ -1,0 +1,102 @@
+"""A case never gets stuck on what the evidence holds (issue 16): one bad item is a note, never a
+failed run that every later command then refuses to pass.
+
+Inputs are built as the issue describes: a file and a folder of one name in one directory (both
+orders), an archive member path longer than PATH_MAX (30 components of 200 characters).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import evkit
+
+
+def _tar(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1_700_000_000
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _case(tmp_path: Path, evidence: Path) -> Path:
+    case = tmp_path / "case"
+    evkit("case", "init", str(case), "--case-number", "R-1", "--examiner", "E", check=True)
+    evkit("case", "add", str(case), str(evidence), "--evidence-number", "E1", check=True)
+    return case
+
+
+def _fat_with_clashes(tmp_path: Path) -> Path:
+    """A FAT image where a file and a folder share one name, both orders: the file's 8.3 entry is
+    renamed to its sibling folder's name (REPORTX -> REPORT), as a hand-edited or damaged directory
+    shows it (FAT: Microsoft EFI FAT32 specification, directory entry DIR_Name, 11 bytes)."""
+    if shutil.which("mkfs.fat") is None or shutil.which("mcopy") is None:
+        pytest.skip("dosfstools and mtools build the FAT image (Debian: dosfstools mtools)")
+    img = tmp_path / "clash.img"
+    subprocess.run(["mkfs.fat", "-C", str(img), "4096"], check=True, capture_output=True)
+    data = tmp_path / "payload"
+    data.mkdir()
+
+    def put(name: str, text: str, dest: str) -> None:
+        (data / name).write_text(text)
+        subprocess.run(["mcopy", "-i", str(img), str(data / name), dest], check=True, capture_output=True)
+
+    for cmd in (["mmd", "-i", str(img), "::/A"], ["mmd", "-i", str(img), "::/B"], ["mmd", "-i", str(img), "::/A/REPORT"]):
+        subprocess.run(cmd, check=True, capture_output=True)
+    put("INSIDE.TXT", "folder first, its file", "::/A/REPORT/INSIDE.TXT")
+    put("REPORTX", "then a file of the folder's name", "::/A/REPORTX")
+    put("LOGX", "file first", "::/B/LOGX")
+    subprocess.run(["mmd", "-i", str(img), "::/B/LOG"], check=True, capture_output=True)
+    put("INNER.TXT", "then a folder of the file's name", "::/B/LOG/INNER.TXT")
+    raw = img.read_bytes()
+    assert raw.count(b"REPORTX    ") == 1 and raw.count(b"LOGX       ") == 1
+    img.write_bytes(raw.replace(b"REPORTX    ", b"REPORT     ").replace(b"LOGX       ", b"LOG        "))
+    return img
+
+
+def test_a_file_and_a_folder_of_one_name_are_both_extracted(tmp_path: Path) -> None:
+    case = _case(tmp_path, _fat_with_clashes(tmp_path))
+    proc = evkit("extract", str(case), "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["unreadable"] == []  # (TSK's virtual $MBR, $FAT1, $FAT2 are extracted too)
+    assert len(out["stored_under_conflicts"]) == 2  # the second of each pair
+    assert proc.stderr.decode().count("stored under =conflicts/") == 2
+    con = sqlite3.connect(case / "case.db")
+    rows = con.execute("SELECT path, stored_path FROM artefacts ORDER BY path").fetchall()
+    con.close()
+    texts = {path: (case / stored).read_text() for path, stored in rows if path.startswith(("/A/", "/B/"))}
+    assert texts == {"/A/REPORT": "then a file of the folder's name", "/A/REPORT/INSIDE.TXT": "folder first, its file",
+                     "/B/LOG": "file first", "/B/LOG/INNER.TXT": "then a folder of the file's name"}
+    assert sum("/=conflicts/" in stored for _, stored in rows) == 2
+    assert evkit("verify", str(case)).returncode == 0
+    assert evkit("extract", str(case), "--json").returncode == 0  # a second run finds everything done
+    assert evkit("report", str(case), "--format", "csv").returncode == 0  # and nothing is stuck
+
+
+def test_a_path_longer_than_path_max_is_extracted(tmp_path: Path) -> None:
+    """An archive member 30 components of 200 characters deep (6,000+ bytes; Linux PATH_MAX is
+    4,096): each component is capped by the safe names, the whole path is not, so it goes to
+    =conflicts/ with its real path in the record."""
+    long_path = "/".join(f"{n:02d}" + "d" * 198 for n in range(30)) + "/deep.txt"
+    case = _case(tmp_path, _tar(tmp_path / "deep.tar", [(long_path, b"6,000 characters deep"), ("short.txt", b"ok")]))
+    proc = evkit("extract", str(case), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["extracted"] == 2
+    con = sqlite3.connect(case / "case.db")
+    stored = dict(con.execute("SELECT path, stored_path FROM artefacts").fetchall())
+    con.close()
+    assert (case / stored["/" + long_path]).read_bytes() == b"6,000 characters deep"
+    assert "/=conflicts/" in stored["/" + long_path] and stored["/short.txt"] == "data/E1/short.txt"
+    assert evkit("verify", str(case)).returncode == 0
