@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import evkit
+from tests.conftest import assert_one_line_error, evkit
 
 
 def _tar(path: Path, members: list[tuple[str, bytes]]) -> Path:
@@ -100,3 +100,30 @@ def test_a_path_longer_than_path_max_is_extracted(tmp_path: Path) -> None:
     assert (case / stored["/" + long_path]).read_bytes() == b"6,000 characters deep"
     assert "/=conflicts/" in stored["/" + long_path] and stored["/short.txt"] == "data/E1/short.txt"
     assert evkit("verify", str(case)).returncode == 0
+
+
+def test_a_run_failing_twice_the_same_way_is_not_resumed_for_ever_and_can_be_abandoned(tmp_path: Path) -> None:
+    """Evidence that became unreadable after registration makes `extract` fail identically every
+    time. Before: every later command refused to start (the case was stuck). Now the third attempt
+    says why it will not resume, other commands name the way out, and `case abandon-run` ends it."""
+    evidence = _tar(tmp_path / "phone.tar", [("a.txt", b"a"), ("b.txt", b"b")])
+    case = _case(tmp_path, evidence)
+    evidence.write_bytes(b"\0" * 10240)  # the registered archive is now unreadable
+    first, second = evkit("extract", str(case)), evkit("extract", str(case))
+    assert first.returncode == second.returncode == 3
+    assert first.stderr == second.stderr
+    third = assert_one_line_error(evkit("extract", str(case)), 2)
+    assert "failed twice the same way" in third and "abandon-run" in third
+    other = assert_one_line_error(evkit("report", str(case), "--format", "csv"), 2)
+    assert "an interrupted run must be finished first" in other and "abandon-run" in other
+    (case / "data" / "E1").mkdir(parents=True, exist_ok=True)
+    (case / "data" / "E1" / "half-written.bin").write_bytes(b"partial")  # as a killed copy leaves it
+    out = json.loads(evkit("case", "abandon-run", str(case), "--json", check=True).stdout)
+    assert out["abandoned"]["action"] == "extract" and len(out["abandoned"]["failures"]) == 2
+    assert out["set_aside"] == ["data/E1/half-written.bin"]
+    assert (case / "abandoned" / f"run-{out['seq']}" / "data" / "E1" / "half-written.bin").read_bytes() == b"partial"
+    last = json.loads((case / "custody.jsonl").read_text().splitlines()[-1])
+    assert last["action"] == "run-abandoned" and last["seq"] == out["seq"]
+    assert evkit("verify", str(case)).returncode == 0
+    assert evkit("report", str(case), "--format", "csv").returncode == 0
+    assert_one_line_error(evkit("case", "abandon-run", str(case)), 2)  # nothing left to abandon

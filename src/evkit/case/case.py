@@ -12,6 +12,7 @@ run would.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,19 @@ DB_FILE = "case.db"
 
 class CaseError(EvkitError):
     exit_code = 2
+
+
+MAX_ERROR = 1000     # characters of a failure kept in the run marker and the log
+MAX_FAILURES = 5     # failures of one run kept in its marker
+
+
+def _repeated_failure(pending: dict[str, Any]) -> str | None:
+    """The error of a run whose last two attempts failed identically (a deterministic failure that
+    resuming cannot get past), else None."""
+    failures = [f.get("error") for f in pending.get("failures") or [] if isinstance(f, dict)]
+    if len(failures) >= 2 and failures[-1] == failures[-2] and failures[-1]:
+        return str(failures[-1])
+    return None
 
 
 @dataclass
@@ -120,7 +134,13 @@ class Case:
         if pending is not None:
             if pending.get("key") != key:
                 raise CaseError(f"{self.root}: an interrupted run must be finished first: `{' '.join(pending.get('command') or [pending.get('action', '?')])}` "
-                                f"(started {pending.get('started')}); run that command again to resume it")
+                                f"(started {pending.get('started')}); run that command again to resume it, "
+                                f"or end it with `evkit case abandon-run {self.root}`")
+            repeated = _repeated_failure(pending)
+            if repeated is not None:
+                raise CaseError(f"{self.root}: the interrupted `{action}` run failed twice the same way ({repeated}); "
+                                "running it again would only fail again: remove the cause, or end the run with "
+                                f"`evkit case abandon-run {self.root}` (recorded in the custody log)")
             seq = last_seq + 1
             self._restamp(pending.get("seq"), seq)
         else:
@@ -128,7 +148,8 @@ class Case:
         import sys
 
         marker = {"action": action, "key": key, "details": asked, "seq": seq, "started": now_utc(), "command": sys.argv[:],
-                  "resuming": pending}
+                  "resuming": {k: v for k, v in pending.items() if k != "resuming"} if pending else None,
+                  "failures": (pending or {}).get("failures") or []}
         bag.atomic_write(self.root / MARKER, json.dumps(marker, ensure_ascii=False, indent=1))
         resuming = f", resuming the run interrupted after starting {pending.get('started')}" if pending is not None else ""
         self.log.info(f"{action}: started as custody event {seq}{resuming}")
@@ -138,7 +159,10 @@ class Case:
             yield ctx
         except BaseException as exc:
             why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            self.log.error(f"{action}: stopped ({why}); the run stays marked in progress, the same command resumes it")
+            if isinstance(exc, Exception):  # a failure, not an interruption (Ctrl-C, a kill): remember it
+                marker["failures"] = (marker["failures"] + [{"time": now_utc(), "error": why[:MAX_ERROR]}])[-MAX_FAILURES:]
+                bag.atomic_write(self.root / MARKER, json.dumps(marker, ensure_ascii=False, indent=1))
+            self.log.error(f"{action}: stopped ({why[:MAX_ERROR]}); the run stays marked in progress, the same command resumes it")
             raise
         ctx.details["started"] = marker["started"]
         if pending is not None:
@@ -146,6 +170,46 @@ class Case:
         event = self.custody.append(action, self.examiner, ctx.inputs, ctx.outputs, ctx.details)
         self._finish(event)
         self.log.info(f"{action}: custody event {seq} recorded in {time.monotonic() - began:.2f} s{_summary(ctx.outputs)}")
+
+    def abandon_run(self) -> dict[str, Any]:
+        """End an interrupted run without resuming it, as custody event ``run-abandoned``.
+
+        What the run had committed (artefact and record rows, hashed) stays in the case and is
+        covered by this event; files it left under ``data/`` without a row are moved, not deleted,
+        to ``abandoned/run-<seq>/`` beside the bag's payload, and listed in the event.
+        """
+        pending = self._roll_forward(self.pending())
+        if pending is None:
+            raise UsageError(f"{self.root}: no interrupted run to abandon")
+        last_seq, _ = self.custody.last()
+        seq = last_seq + 1
+        self._restamp(pending.get("seq"), seq)
+        moved = self._set_aside_untracked(seq)
+        kept = {k: pending.get(k) for k in ("action", "key", "seq", "started", "command", "details", "failures")}
+        counts = {t: self.store.db.execute(f"SELECT count(*) FROM {t} WHERE seq=?", (seq,)).fetchone()[0]
+                  for t in ("artefacts", "outputs", "records")}
+        event = self.custody.append("run-abandoned", self.examiner, [], [{"kept_rows": counts, "set_aside": moved[:1000]}],
+                                    {"abandoned": kept, "set_aside_count": len(moved)})
+        self._finish(event)
+        self.log.info(f"run-abandoned: custody event {seq} ended the interrupted `{pending.get('action')}` run "
+                      f"started {pending.get('started')}")
+        return {"seq": seq, "abandoned": kept, "kept_rows": counts, "set_aside": moved}
+
+    def _set_aside_untracked(self, seq: int) -> list[str]:
+        """Move payload files no row accounts for to ``abandoned/run-<seq>/``; their paths."""
+        tracked = {r[0] for r in self.store.db.execute("SELECT stored_path FROM artefacts UNION SELECT stored_path FROM outputs")}
+        moved = []
+        for dirpath, _dirs, files in os.walk(self.data, followlinks=False):
+            for name in files:
+                full = Path(dirpath) / name
+                rel = full.relative_to(self.root).as_posix()
+                if rel in tracked:
+                    continue
+                target = self.root / "abandoned" / f"run-{seq}" / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(full, target)
+                moved.append(rel)
+        return sorted(moved)
 
     def settle(self) -> dict[str, Any] | None:
         """Finish the bookkeeping of a run killed after its custody event was written; return the

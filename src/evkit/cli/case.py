@@ -140,3 +140,27 @@ def show(
         print(f"signature: {'valid' if sig['valid'] else 'INVALID'}, key {sig['fingerprint']}"
               + (f", signed at custody event {sig['signed_at_event']}" if sig.get("signed_at_event") else "")
               + (f" ({sig['reason']})" if sig.get("reason") else ""))
+
+
+@app.command("abandon-run")
+def abandon_run(
+    case: Annotated[Path, typer.Argument(help="Case folder.")],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object: the run abandoned, the rows kept, the files set aside.")] = False,
+) -> None:
+    """End an interrupted run without resuming it (custody event run-abandoned).
+
+    For a run that cannot finish (it failed twice the same way, or its evidence is gone): what it
+    committed stays in the case, covered by the new event; files it left without a record are moved
+    to CASE/abandoned/run-<seq>/ (outside the bag's payload), not deleted.
+    """
+    from evkit.case.case import Case
+
+    with Case(case) as c:
+        result = c.abandon_run()
+    if json_out:
+        common.emit_json(result)
+    else:
+        a = result["abandoned"]
+        print(f"custody event {result['seq']}: abandoned the interrupted `{a.get('action')}` run started {a.get('started')}; "
+              f"kept {result['kept_rows']['artefacts']} artefacts and {result['kept_rows']['records']} records, "
+              f"set aside {len(result['set_aside'])} files under abandoned/run-{result['seq']}/")
