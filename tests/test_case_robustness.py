@@ -127,3 +127,37 @@ def test_a_run_failing_twice_the_same_way_is_not_resumed_for_ever_and_can_be_aba
     assert evkit("verify", str(case)).returncode == 0
     assert evkit("report", str(case), "--format", "csv").returncode == 0
     assert_one_line_error(evkit("case", "abandon-run", str(case)), 2)  # nothing left to abandon
+
+
+def test_an_evidence_number_cannot_lead_outside_the_case(tmp_path: Path) -> None:
+    """`--evidence-number ../../X` once put extracted files two folders above data/ and verify still
+    passed. The number is kept as given in the records; its folder is one safe name."""
+    evidence = _tar(tmp_path / "e.tar", [("a.txt", b"inside")])
+    (tmp_path / "deep").mkdir()
+    case = tmp_path / "deep" / "case"
+    evkit("case", "init", str(case), "--case-number", "R-2", "--examiner", "E", check=True)
+    evkit("case", "add", str(case), str(evidence), "--evidence-number", "../../X", check=True)
+    evkit("extract", str(case), check=True)
+    assert not (tmp_path / "X").exists() and not (tmp_path / "deep" / "X").exists()
+    assert (case / "data" / "..=2F..=2FX" / "a.txt").read_bytes() == b"inside"
+    show = json.loads(evkit("case", "show", str(case), "--json", check=True).stdout)
+    assert [e["number"] for e in show["evidence"]] == ["../../X"]
+    assert evkit("verify", str(case)).returncode == 0
+
+
+def test_verify_rejects_a_manifest_line_pointing_outside_the_payload(tmp_path: Path) -> None:
+    evidence = _tar(tmp_path / "e.tar", [("a.txt", b"inside")])
+    case = _case(tmp_path, evidence)
+    evkit("extract", str(case), check=True)
+    outside = tmp_path / "planted.txt"
+    outside.write_text("not the case's")
+    import hashlib
+
+    for name, algo in (("manifest-sha256.txt", "sha256"), ("manifest-md5.txt", "md5")):
+        digest = hashlib.new(algo, outside.read_bytes()).hexdigest()
+        with open(case / name, "a", encoding="utf-8") as fh:
+            fh.write(f"{digest}  data/../../planted.txt\n")
+    proc = evkit("verify", "--json", str(case))
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1
+    assert any("outside data/" in p for p in report["problems"])

@@ -66,11 +66,11 @@ def case(samples: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _dfxml(case: Path) -> Path:
-    return case / "data" / "exports" / "2026%2FEXP-7.dfxml"
+    return case / "data" / "exports" / "2026=2FEXP-7.dfxml"
 
 
 def _caseuco(case: Path) -> Path:
-    return case / "data" / "exports" / "2026%2FEXP-7.case.jsonld"
+    return case / "data" / "exports" / "2026=2FEXP-7.case.jsonld"
 
 
 def test_dfxml_has_one_fileobject_per_artefact_with_matching_hashes(case: Path) -> None:

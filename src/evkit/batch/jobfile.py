@@ -168,8 +168,8 @@ def _report_formats(value: Any) -> list[str]:
 
 
 def case_folder(case_number: str) -> str:
-    """A case number as one safe folder name: ``/`` becomes ``=2F`` (``=`` is escaped by safe_component)."""
-    return "=2F".join(safe_component(part) if part else "" for part in case_number.split("/"))
+    """A case number as one safe folder name (``/`` becomes ``=2F``, as every unsafe character)."""
+    return safe_component(case_number)
 
 
 class _Reader:

@@ -2,7 +2,7 @@
 
 Every component is kept readable where it is harmless and written ``=XX`` (the hex of each UTF-8
 byte, like quoted-printable) where it is not: control characters, bytes that are not UTF-8,
-``= % \\ : * ? " < > |`` (Windows), trailing dots and spaces, ``.``/``..`` and the reserved DOS
+``/`` and ``= % \\ : * ? " < > |`` (Windows), trailing dots and spaces, ``.``/``..`` and the reserved DOS
 device names (``CON``, ``aux.txt``...). ``=`` rather than ``%`` keeps BagIt manifests free of
 percent-encoding, which not every validator decodes. Over-long
 components are shortened with a hash of the full name. The original is always kept in the
@@ -15,7 +15,7 @@ import hashlib
 import re
 
 MAX_COMPONENT = 200  # bytes; leaves room for collision suffixes under the usual 255-byte limit
-_UNSAFE = re.compile('[\\x00-\\x1f\\x7f=%\\\\:*?"<>|\\udc80-\\udcff]')
+_UNSAFE = re.compile('[\\x00-\\x1f\\x7f=%/\\\\:*?"<>|\\udc80-\\udcff]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$", re.IGNORECASE)
 
 

@@ -46,6 +46,12 @@ class VerifyReport:
                 "signature": self.signature, "evidence": self.evidence, "problems": self.problems, "files": self.files}
 
 
+def _in_payload(path: str) -> bool:
+    """Whether a manifest path names a file inside ``data/`` (no absolute path, no ``..`` step)."""
+    parts = path.split("/")
+    return len(parts) >= 2 and parts[0] == "data" and not any(p in ("", ".", "..") for p in parts) and "\\" not in path
+
+
 def _payload_files(root: Path) -> set[str]:
     out = set()
     data = root / "data"
@@ -97,6 +103,11 @@ def verify_case(root: Path, public_key: Path | None = None, evidence: bool = Fal
     present = _payload_files(root)
     for path in sorted(set(sha) | set(md5)):
         p = root / path
+        if not _in_payload(path):
+            # A manifest line naming a file outside data/ would make verify vouch for it.
+            report.files.append({"path": path, "kind": "payload", "status": "outside"})
+            report.problems.append(f"{path}: listed in the manifests but outside data/ (a manifest edited to point elsewhere)")
+            continue
         if not p.is_file() or p.is_symlink():
             status = "missing"
         else:

@@ -74,9 +74,7 @@ FORMAT_NAMES = ("dfxml", "case-uco")
 def _file_name(case: Case, fmt: Format, output: str | None) -> str:
     """The export's file name: a single safe component, so the file can only land in data/exports/."""
     if output is None:
-        # safe_component makes one path component safe but leaves "/" alone (it never sees one there).
-        number = str(case.meta.get("case_number") or "case")
-        return "%2F".join(safe_component(part) if part else "" for part in number.split("/")) + fmt.suffix
+        return safe_component(str(case.meta.get("case_number") or "case")) + fmt.suffix
     if output != output.strip() or "/" in output or "\\" in output or output in ("", ".", ".."):
         raise UsageError(f"--output {output!r}: give a file name only; exports are always written to {EXPORT_DIR}/")
     if safe_component(output) != output or output.startswith("."):
