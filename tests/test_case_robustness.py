@@ -161,3 +161,36 @@ def test_verify_rejects_a_manifest_line_pointing_outside_the_payload(tmp_path: P
     report = json.loads(proc.stdout)
     assert proc.returncode == 1
     assert any("outside data/" in p for p in report["problems"])
+
+
+def test_a_sidecar_that_fails_its_crc_is_a_note_and_the_database_is_kept(tmp_path: Path) -> None:
+    """A -wal whose zip CRC fails used to end extract with exit 3 (the sidecar copy had none of the
+    main loop's error handling); now it is one warning, exit 4, and the database itself is kept."""
+    import zipfile
+
+    db = tmp_path / "src.db"
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE t (x)")
+    con.execute("INSERT INTO t VALUES (1)")
+    con.commit()
+    shutil.copy(db, tmp_path / "copy.db")
+    shutil.copy(str(db) + "-wal", tmp_path / "copy.db-wal")
+    con.close()
+    archive = tmp_path / "e.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        z.write(tmp_path / "copy.db", "db/msg.db")
+        z.write(tmp_path / "copy.db-wal", "db/msg.db-wal")
+    raw = bytearray(archive.read_bytes())
+    raw[raw.index(b"db/msg.db-wal") + len(b"db/msg.db-wal") + 100] ^= 0xFF  # a byte of the WAL's data
+    archive.write_bytes(bytes(raw))
+    case = _case(tmp_path, archive)
+    proc = evkit("extract", str(case), "--json")
+    assert proc.returncode == 4, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["extracted"] == 1 and len(out["unreadable"]) == 1 and "msg.db-wal" in out["unreadable"][0]
+    assert proc.stderr.decode().count("\n") == 1 and "Bad CRC-32" in proc.stderr.decode()
+    con = sqlite3.connect(case / "case.db")
+    assert [r[0] for r in con.execute("SELECT path FROM artefacts")] == ["/db/msg.db"]
+    con.close()
+    assert evkit("verify", str(case)).returncode == 0

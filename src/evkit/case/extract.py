@@ -415,8 +415,14 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
                         side = sidecars.get(path + suffix)
                         if side is None or side.locator in w.done:
                             continue
-                        w.copy(src, side, parent_id=w.done[loc])
-                        result.extracted += 1
+                        try:
+                            w.copy(src, side, parent_id=w.done[loc])
+                            result.extracted += 1
+                        except EvkitError as exc:  # the database is kept; only its sidecar is lost, said so
+                            result.unreadable.append(f"{names.escape(side.path)}: {exc}")
+                            if warn:
+                                warn(f"{item['number']}: {names.escape(side.path)}: content not readable ({exc}); "
+                                     f"{names.escape(path)} is extracted without it")
                 w.close()
             for path in w.conflicts:
                 result.conflicts.append(f"{item['number']}: {path}")
