@@ -384,6 +384,7 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
             w = ArtefactWriter(case, item, run.seq)
             sidecars: dict[str, Entry] = {}
             mains: dict[str, str] = {}
+            failed: set[str] = set()  # locators the walk could not copy (not tried again as sidecars)
             with open_source(item["source_path"]) as src:
                 for e in src.walk("/", recursive=True):
                     if e.type not in ("file", "ads"):
@@ -404,6 +405,7 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
                         result.extracted += 1
                         mains[e.path] = e.locator
                     except EvkitError as exc:
+                        failed.add(e.locator)
                         result.unreadable.append(f"{names.escape(e.path)}: {exc}")
                         if warn:
                             warn(f"{item['number']}: {names.escape(e.path)}: content not readable ({exc})")
@@ -413,7 +415,7 @@ def extract(case: Case, evidence: str | None = None, globs: list[str] | None = N
                 for path, loc in mains.items():
                     for suffix in SIDECARS:
                         side = sidecars.get(path + suffix)
-                        if side is None or side.locator in w.done:
+                        if side is None or side.locator in w.done or side.locator in failed:
                             continue
                         try:
                             w.copy(src, side, parent_id=w.done[loc])
