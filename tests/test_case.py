@@ -244,6 +244,14 @@ def test_signature_covers_the_case_as_signed_and_later_events_are_a_continuation
     assert [e["action"] for e in report["signature"]["later_events"]] == ["report"]
     text = evkit("verify", str(case)).stdout.decode()
     assert f"signed at custody event {signed_events}" in text and "1 later event(s)" in text and "case intact" in text
+    # Once signed, a case stays signed: deleting the signature files is not "unsigned".
+    saved = {n: (case / n).read_bytes() for n in ("signature.ed25519", "signature.pub")}
+    for n in saved:
+        (case / n).unlink()
+    code, report = _verify(case)
+    assert code == 1 and any("was signed (custody event" in p for p in report["problems"])
+    for n, data in saved.items():
+        (case / n).write_bytes(data)
     # The signed copy of the tag manifest is what the signature covers: editing it is tampering.
     copy = case / "signature-tagmanifest-sha256.txt"
     copy.write_text(copy.read_text().replace("custody.jsonl", "custody.jsonl "))

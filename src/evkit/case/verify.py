@@ -183,6 +183,10 @@ def _cross_check_db(root: Path, events: list[dict[str, Any]], report: VerifyRepo
 def _check_signature(root: Path, public_key: Path | None, report: VerifyReport) -> dict[str, Any] | None:
     sig = root / "signature.ed25519"
     if not sig.exists():
+        signed = [e.get("seq") for e in read_events(root / CUSTODY_FILE)[0] if e.get("action") == "case-sign"]
+        if signed:  # once signed, a case stays signed: deleting the signature is not "unsigned"
+            report.problems.append(f"the case was signed (custody event {signed[-1]}) but signature.ed25519 is missing")
+            return {"valid": False, "reason": "signature files missing", "fingerprint": None}
         if public_key is not None:
             report.problems.append("a public key was given but the case is not signed")
         return None
