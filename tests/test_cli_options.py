@@ -87,3 +87,11 @@ def test_mistyped_command_and_profile_get_one_suggestion(samples: Path) -> None:
     assert "did you mean 'chromium.history'" in err
     err = assert_one_line_error(evkit("parse", str(samples / "gpt_ext4.raw"), "--profile", "zzz"), 2)
     assert "did you mean" not in err and "unknown profile 'zzz'" in err
+
+
+def test_error_lines_stay_one_bounded_line(tmp_path: Path) -> None:
+    """A 6,000-character path in an error once made a 6 KB line; the start (what failed) and the end
+    (why) are kept, in one line of at most about 1,000 characters."""
+    missing = tmp_path / (("d" * 200 + "/") * 30 + "image.E01")
+    err = assert_one_line_error(evkit("info", str(missing)), 3)
+    assert len(err) <= 1100 and "characters cut" in err

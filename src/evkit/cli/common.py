@@ -36,6 +36,7 @@ def warn(message: str) -> None:
     """A problem with one item while the run goes on: on stderr (unless --quiet) and in the case's log."""
     from evkit.case import caselog
 
+    message = bounded(message)
     caselog.to_open_cases(caselog.WARNING, message)
     if not SETTINGS.quiet:
         print(f"evkit: warning: {message}", file=sys.stderr)
@@ -45,9 +46,23 @@ def error(message: str, exit_code: int) -> int:
     """The one stderr line of a failed command (also in the case's log); returns the exit code to end with."""
     from evkit.case import caselog
 
+    message = bounded(message)
     caselog.to_open_cases(caselog.ERROR, message)
     print(f"evkit: error: {message}", file=sys.stderr)
     return exit_code
+
+
+MAX_LINE = 1000  # characters of one warning or error line
+
+
+def bounded(message: str) -> str:
+    """One readable line: a message made long by evidence (a 6,000-character path) keeps its start,
+    where the command says what failed, and its end, where the reason is."""
+    message = " ".join(message.splitlines())
+    if len(message) <= MAX_LINE:
+        return message
+    cut = len(message) - (MAX_LINE - 300)
+    return f"{message[:MAX_LINE - 500]} …[{cut:,} characters cut]… {message[-200:]}"
 
 
 def disable_color() -> None:
