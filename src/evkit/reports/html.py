@@ -205,7 +205,7 @@ class Pages:
                + (f' · <a href="map.html">Map</a> ({len(d.located):,} located records)' if d.located else " · no located records")
                + f' · <a href="tagged.html">Tagged items</a> ({d.tagged_records} records)</p>',
                '<table class="grid"><thead><tr><th>Profile</th><th>Artefact type</th><th>Description</th><th>Records</th>'
-               "<th>Without a time</th><th>Located</th><th>Tagged</th><th>Views</th></tr></thead><tbody>"]
+               '<th>Without a time</th><th>Located</th><th>Tagged</th><th class="views">Views</th></tr></thead><tbody>']
         if not d.groups:
             out.append('<tr><td colspan="8">No records: run <code>evkit run</code> on the case first.</td></tr>')
         for gi, g in enumerate(d.groups):
@@ -215,7 +215,7 @@ class Pages:
             pname = h(g.profile_def.name) + "<br>" if g.profile_def is not None else ""
             out.append(f"<tr><td>{pname}<span class=mono>{h(g.profile)}</span></td><td>{h(g.artifact)}</td><td>{h(g.description)}</td>"
                        f'<td class="num">{len(g.rows):,}</td><td class="num">{g.without_time:,}</td>'
-                       f'<td class="num">{g.located:,}</td><td class="num">{tagged[gi]:,}</td><td>{views}</td></tr>')
+                       f'<td class="num">{g.located:,}</td><td class="num">{tagged[gi]:,}</td><td class="views">{views}</td></tr>')
         out.append("</tbody></table>")
         return "\n".join(out)
 

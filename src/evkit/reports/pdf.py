@@ -19,7 +19,7 @@ from evkit.reports import assets
 from evkit.reports.collect import R_EV, R_ID, R_PV, R_REF, R_SRC, R_TS, Group, ReportData, value
 from evkit.reports.geo import svg_map
 from evkit.reports.html import THUMB_DIR, Pages
-from evkit.reports.safe import css_string, h
+from evkit.reports.safe import cell_text, css_string, h
 
 PDF_ROWS = 2000
 DEBIAN_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
@@ -34,9 +34,13 @@ section.first { break-before: auto; }
 table.grid { font-size: 7.5pt; width: 100%; }
 table.grid.rec { table-layout: fixed; }
 table.grid td { max-width: none; min-width: 0; white-space: pre-wrap; }
-table.grid td.time { white-space: normal; overflow-wrap: anywhere; }
+table.grid td.time { white-space: normal; overflow-wrap: normal; }
+table.grid td .nobreak { white-space: nowrap; }
+table.grid .hash { white-space: nowrap; }
+.views { display: none; }
+table.facts, table.grid:not(.rec) { break-inside: avoid; }
 table.grid td.wide { min-width: 0; }
-table.grid col.id { width: 5%; } table.grid col.time { width: 13%; } table.grid col.vals { width: 42%; }
+table.grid col.id { width: 5%; } table.grid col.time { width: 14%; } table.grid col.vals { width: 41%; }
 table.grid col.src { width: 22%; } table.grid col.tags { width: 18%; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
@@ -45,6 +49,48 @@ svg.map { width: 100%; height: auto; }
 img.thumb { max-width: 90px; max-height: 90px; }
 a { color: inherit; text-decoration: none; }
 """
+
+
+PDF_VALUE_CHARS = 3000   # of one value: WeasyPrint's line breaking grew quadratically (20,000 characters: 60 s)
+LONG_TOKEN = 130         # runs of non-space longer than this (never a hash or a time) get break points
+BREAK_EVERY = 30
+_LONG = re.compile(r"\S{%d,}" % LONG_TOKEN)
+_HEX = re.compile(r"^[0-9a-fA-F]{32,128}$")
+
+
+def printable(value: Any) -> str:
+    """A value for print, escaped: cut at PDF_VALUE_CHARS with a marker saying where the whole
+    value is, and long unbroken runs (a base64 blob, a URL) given break points every 30
+    characters so they wrap instead of overflowing; hashes and times are shorter and never broken."""
+    text = value if isinstance(value, str) else cell_text(value)
+    tail = ""
+    if len(text) > PDF_VALUE_CHARS:
+        tail = f" …[cut: {len(text):,} characters in all; the whole value is in the HTML report, CSV and XLSX]"
+        text = text[:PDF_VALUE_CHARS]
+    out, pos = [], 0
+    for m in _LONG.finditer(text):
+        out.append(h(text[pos:m.start()]))
+        run = m.group(0)
+        out.append("<wbr>".join(h(run[i:i + BREAK_EVERY]) for i in range(0, len(run), BREAK_EVERY)))
+        pos = m.end()
+    out.append(h(text[pos:]))
+    return "".join(out) + h(tail)
+
+
+def _time(ts: Any) -> str:
+    """A time that may wrap between its date and its clock time, never inside either."""
+    text = h(ts)
+    date, sep, clock = text.partition("T")
+    return f'<span class="nobreak">{date}</span><wbr><span class="nobreak">{sep}{clock}</span>' if sep else text
+
+
+def _hash(digest: Any) -> str:
+    """A hash printed whole or in groups of 16 (the column is narrower than 64 characters), never
+    cut inside a group."""
+    text = str(digest or "")
+    if not _HEX.match(text):
+        return printable(text)
+    return " ".join(f'<span class="hash mono">{text[i:i + 16]}</span>' for i in range(0, len(text), 16))
 
 
 def pdf_available() -> str | None:
@@ -137,12 +183,12 @@ class PrintDocument:
 
     def _time_cell(self, ts: Any) -> str:
         z = self.d.zoned(ts)
-        return h(ts) + (f'<span class="zone">{h(z)} {h(self.d.zone_name)}</span>' if z else "")
+        return _time(ts) + (f'<span class="zone">{_time(z)} {h(self.d.zone_name)}</span>' if z else "")
 
     def _source_cell(self, g: Group, r: tuple[Any, ...]) -> str:
         s = self.d.sources[r[R_SRC]]
-        return (f"{h(r[R_EV])} · {h(s.locator)}<br>{h(r[R_REF])}<br>profile {h(g.profile)} v{h(r[R_PV])}"
-                f"<br><span class=mono>sha256 {h(s.sha256)}</span>")
+        return (f"{h(r[R_EV])} · {printable(s.locator)}<br>{h(r[R_REF])}<br>profile {h(g.profile)} v{h(r[R_PV])}"
+                f"<br>sha256 {_hash(s.sha256)}")
 
     def _table_head(self, first: str) -> str:
         return ('<table class="grid rec"><colgroup><col class="id"><col class="time"><col class="vals"><col class="src"><col class="tags">'
@@ -157,7 +203,7 @@ class PrintDocument:
             g = d.groups[e.group]
             r = g.rows[e.row]
             out.append(f'<tr{" class=tagged" if d.tags.get(r[R_ID]) else ""}><td class=num>{int(r[R_ID])}</td>'
-                       f"<td class=time>{self._time_cell(r[R_TS])}</td><td><b>{h(g.title)}</b><br>{h(e.description)}</td>"
+                       f"<td class=time>{self._time_cell(r[R_TS])}</td><td><b>{h(g.title)}</b><br>{printable(e.description)}</td>"
                        f"<td class=src>{self._source_cell(g, r)}</td><td class=tagtext>{h(d.tag_text(r[R_ID]))}</td></tr>")
         out.append("</tbody></table></section>")
         return "\n".join(out)
@@ -168,7 +214,7 @@ class PrintDocument:
                f"{len(g.rows):,} records.</p>", self._cut(PDF_ROWS, len(g.rows)), self._table_head("Values")]
         cols = [c for c in g.columns if c.kind not in ("raw", "zoned")]
         for r in g.rows[:PDF_ROWS]:
-            vals = "<br>".join(f"<b>{h(c.label)}</b>: {h(value(r, c))}" for c in cols if value(r, c) not in (None, ""))
+            vals = "<br>".join(f"<b>{h(c.label)}</b>: {printable(value(r, c))}" for c in cols if value(r, c) not in (None, ""))
             s = d.sources[r[R_SRC]]
             thumb = self.thumbs.get(s.artefact_id)
             if thumb:
