@@ -28,9 +28,8 @@ from evkit import names
 from evkit.case.case import Case
 from evkit.case.safenames import safe_component, safe_relpath, with_suffix
 from evkit.errors import EvkitError
-from evkit.sources.base import Entry
+from evkit.sources.base import SIDECARS, Entry
 
-SIDECARS = ("-wal", "-journal", "-shm")
 BATCH_FILES = 500
 BATCH_BYTES = 128 * 1024 * 1024
 CHUNK = 1024 * 1024

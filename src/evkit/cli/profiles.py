@@ -81,7 +81,7 @@ def test(profile: Annotated[str, typer.Argument(help="Profile id or a profile fi
     tree = DirectoryTree(file.parent.resolve())
     n = problems = 0
     with scratch_folder("test") as scratch:
-        for item in parse_entry(tree, tree.lookup("/" + file.name), [p], p.parser == "sqlite", scratch):
+        for item in parse_entry(tree, tree.lookup("/" + file.name), [p], False, scratch, explicit=True):
             if isinstance(item, FileProblem):
                 problems += 1
                 common.warn(f"{item.path}: {item.message}")

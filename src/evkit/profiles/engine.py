@@ -32,9 +32,8 @@ from evkit.profiles.parsers.common import convert_row
 from evkit.profiles.record import FileProblem, Origin, Record
 from evkit.profiles.rowcode import TableRows
 from evkit.scratch import folder as scratch_folder
-from evkit.sources.base import Entry
+from evkit.sources.base import SIDECARS, Entry
 
-SIDECARS = ("-wal", "-journal", "-shm")
 SQLITE_HEADER = b"SQLite format 3\x00"
 CHUNK = 1024 * 1024
 T = TypeVar("T")
@@ -121,55 +120,90 @@ def run_profiles_as(form: Form[T], src: Any, profiles: list[Profile], hunt: bool
             yield from parse_entry_as(form, src, e, profiles, hunt, scratch_root)
 
 
-def parse_entry(src: Any, e: Entry, profiles: list[Profile], hunt: bool, scratch_root: Path) -> Iterator[Record | FileProblem]:
-    """The records of one file: profiles whose name patterns match, plus SQLite profiles when hunting."""
-    return parse_entry_as(RECORDS, src, e, profiles, hunt, scratch_root)
+def parse_entry(src: Any, e: Entry, profiles: list[Profile], hunt: bool, scratch_root: Path,
+                explicit: bool = False) -> Iterator[Record | FileProblem]:
+    """The records of one file: profiles whose name patterns match, plus SQLite profiles when hunting.
+
+    ``explicit``: the examiner named the profiles for this file (``evkit profiles test``): each is
+    applied whatever the name, and one that finds nothing says why (not identified, and what the
+    content lacks; or identified, and which artifacts found no rows)."""
+    return parse_entry_as(RECORDS, src, e, profiles, hunt, scratch_root, explicit)
 
 
 def parse_entry_as(form: Form[T], src: Any, e: Entry, profiles: list[Profile], hunt: bool,
-                   scratch_root: Path) -> Iterator[T | FileProblem]:
+                   scratch_root: Path, explicit: bool = False) -> Iterator[T | FileProblem]:
     """:func:`parse_entry` with the records in ``form``."""
     shown = names.escape(e.path)
     shown_name = names.escape(e.name)
-    matched = [p for p in profiles if p.matches_name(shown, shown_name)]
+    # Names decide; paths only help. A file where the app keeps it (name and path) is expected to be
+    # the artefact, so content that does not fit is reported; a file whose name alone matches (a
+    # loose copy, a lab's folder of profile copies) is parsed when its content is identified.
+    matched = list(profiles) if explicit else [p for p in profiles if p.matches_name(shown, shown_name)]
+    by_name = [p for p in profiles if p not in matched and p.name_only(shown_name)]
     hunted: list[Profile] = []
     if hunt and e.size >= 512 and _head(src, e) == SQLITE_HEADER:
-        hunted = [p for p in profiles if p.parser == "sqlite" and p not in matched]
-    if not matched and not hunted:
+        hunted = [p for p in profiles if p.parser == "sqlite" and p not in matched and p not in by_name]
+    candidates = matched + by_name + hunted
+    if not candidates:
         return
-    candidates = matched + hunted
     on_disk = any(parsers.get(p.parser).NEEDS_FILE for p in candidates)
     try:
         with materialize(src, e, on_disk, scratch_root) as m:
             for p in candidates:
-                yield from _apply(form, p, m, shown, name_matched=p in matched)
+                yield from _apply(form, p, m, shown, name_matched=p in matched, named=p in matched or p in by_name,
+                                  explain_empty=explicit)
     except EvkitError as exc:
         yield FileProblem(candidates[0].id, e.locator, shown, f"cannot read the file: {exc}")
 
 
-def _apply(form: Form[T], p: Profile, m: Material, shown: str, name_matched: bool) -> Iterator[T | FileProblem]:
+def _explain(parser: Any, p: Profile, target: Any) -> str | None:
+    """The parser's account of why ``p`` finds nothing in ``target``, where it can give one."""
+    explain = getattr(parser, "explain", None)
+    if explain is None:
+        return None
+    try:
+        return str(explain(p, target))
+    except Exception:  # an explanation must never hide the problem it explains
+        return None
+
+
+def _apply(form: Form[T], p: Profile, m: Material, shown: str, name_matched: bool,
+           named: bool, explain_empty: bool = False) -> Iterator[T | FileProblem]:
+    """``name_matched``: name and path are the app's; ``named``: at least the name is;
+    ``explain_empty``: a profile that finds nothing says why (see :func:`parse_entry`)."""
     parser = parsers.get(p.parser)
     target: Any = m.path if m.path is not None and parser.NEEDS_FILE else io.BytesIO(m.data or b"") if m.data is not None else m.path
     try:
         try:
             known = parser.identify(p, target)
-        except Exception:  # unreadable content: worth a problem only where the name promised this artefact
-            if name_matched:
+        except Exception:  # unreadable content (truncated, encrypted): a problem wherever the name promised it
+            if named:
                 raise
             return
         if not known:
-            if name_matched and p.identify:
-                yield FileProblem(p.id, m.entry.locator, shown, "name matches but the content is not recognised (unexpected schema or format)")
+            if explain_empty:
+                yield FileProblem(p.id, m.entry.locator, shown, _explain(parser, p, target) or "not identified")
+            elif name_matched and p.identify:
+                why = (_explain(parser, p, target) or "unexpected schema or format").removeprefix("not identified: ")
+                yield FileProblem(p.id, m.entry.locator, shown, f"name matches but the content is not recognised ({why})")
             return
         if hasattr(target, "seek"):
             target.seek(0)
+        found = 0
         if parser.TABLES:
             for rows in parser.parse(p, target):
-                yield from _table(form, Origin(p.id, p.version, rows.art.name, m.entry.locator, m.sha256, shown), rows)
+                for item in _table(form, Origin(p.id, p.version, rows.art.name, m.entry.locator, m.sha256, shown), rows):
+                    found += 1
+                    yield item
         else:
             for artifact, row, raw in parser.parse(p, target):
                 data, timestamp = convert_row(p.artifacts[artifact], raw)
+                found += 1
                 yield form.record(Record(p.id, p.version, artifact, timestamp, m.entry.locator, m.sha256, shown, row, data))
+        if explain_empty and not found:
+            if hasattr(target, "seek"):
+                target.seek(0)
+            yield FileProblem(p.id, m.entry.locator, shown, _explain(parser, p, target) or "identified, but no records")
     except Exception as exc:  # a parser meeting hostile input must not stop the run; the file is reported
         message = str(exc) if exc.__class__.__name__ == "ParseError" else f"{type(exc).__name__}: {exc}"
         yield FileProblem(p.id, m.entry.locator, shown, message)

@@ -47,11 +47,17 @@ class SourceSpec:
     case_insensitive: bool = False
 
     def matches(self, path: str, name: str) -> bool:
-        if self.case_insensitive:
-            path, name = path.lower(), name.lower()
-        if not any(_glob(pattern, name, self.case_insensitive) for pattern in self.names):
+        """The name and, when the spec has paths, the path: the artefact where the app keeps it."""
+        if not self.name_matches(name):
             return False
+        if self.case_insensitive:
+            path = path.lower()
         return not self.paths or any(_glob(pattern, path, self.case_insensitive) for pattern in self.paths)
+
+    def name_matches(self, name: str) -> bool:
+        if self.case_insensitive:
+            name = name.lower()
+        return any(_glob(pattern, name, self.case_insensitive) for pattern in self.names)
 
 
 def _glob(pattern: str, text: str, fold: bool) -> bool:
@@ -103,7 +109,13 @@ class Profile:
     origin: Path | None = None
 
     def matches_name(self, path: str, name: str) -> bool:
+        """Name and path as the app lays the file out."""
         return any(s.matches(path, name) for s in self.sources)
+
+    def name_only(self, name: str) -> bool:
+        """The name alone matches (wherever the file lies: a loose copy, a lab's folder of profile
+        copies); enough for a profile whose ``identify`` checks the content."""
+        return bool(self.identify) and any(s.name_matches(name) for s in self.sources)
 
 
 def build(data: dict[str, Any], origin: Path | None) -> Profile:

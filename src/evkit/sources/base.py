@@ -51,6 +51,11 @@ class Media(ABC):
         return Layer(self.format, self.path.name)
 
 
+# SQLite's companion files: a database's write-ahead log, rollback journal and WAL index. They travel
+# with their database (a loose file, an extraction, a scratch copy), never as files of their own.
+SIDECARS = ("-wal", "-journal", "-shm")
+
+
 class Container(ABC):
     """One container format: recognises its files by content and opens them as :class:`Media`."""
 

@@ -26,6 +26,13 @@ CONTAINERS = [
 FOLDER = "folder"
 ANY = "any"
 
+# The catch-all container: it accepts any file, so a file it cannot find a filesystem in may be a
+# single loose file rather than a disk image (sources/logical/loose.py decides which).
+CATCH_ALL = "evkit.sources.containers.raw:Raw"
+
+# The last resort for a regular file no format claims and that does not look like a disk image.
+LOOSE = "evkit.sources.logical.loose:LooseFile"
+
 LOGICAL: list[tuple[str, str | tuple[bytes, ...]]] = [
     ("evkit.sources.logical.itunes:ITunesBackup", FOLDER),
     ("evkit.sources.logical.adb_backup:AdbBackup", (b"ANDROID BACKUP",)),

@@ -17,7 +17,7 @@ from typing import Any
 from evkit import names
 from evkit.errors import EvidenceError, NotFound, UsageError
 from evkit.sources.base import Entry, FileSystem, Media
-from evkit.sources.registry import CONTAINERS, load, logical_candidates
+from evkit.sources.registry import CATCH_ALL, CONTAINERS, LOOSE, load, logical_candidates
 
 HEAD_SIZE = 4096
 PASSWORD_ENV = "EVKIT_BACKUP_PASSWORD"
@@ -192,10 +192,30 @@ def open_source(path: str | os.PathLike[str], filesystems: bool = True) -> Sourc
                 return Source(p, "disk", media, [])
             try:
                 return _open_disk(p, media)
+            except NoFilesystem as exc:
+                media.close()
+                if spec != CATCH_ALL:
+                    raise
+                return _loose(p, head, exc)
             except BaseException:
                 media.close()
                 raise
     raise EvidenceError(p, "format not recognised")
+
+
+class NoFilesystem(EvidenceError):
+    """A container was opened but no volume system or filesystem was found in it."""
+
+
+def _loose(p: Path, head: bytes, failed: NoFilesystem) -> Source:
+    """A file no format claims: a loose file, unless it looks like a disk image (then the failure
+    to read that image is the answer, said with what made it look like one)."""
+    from evkit.sources.logical.loose import looks_like_disk
+
+    why = looks_like_disk(p, head)
+    if why is not None:
+        raise EvidenceError(p, f"{failed.reason}; it looks like a disk image ({why}), so it is not opened as a single file")
+    return _logical(p, load(LOOSE))
 
 
 def _open_logical(p: Path, head: bytes) -> Source:
@@ -218,5 +238,5 @@ def _open_disk(p: Path, media: Media) -> Source:
     mounts, volume_system, notes = find_filesystems(media)
     if not mounts:
         detail = "; ".join(notes) if notes else "no volume system or filesystem recognised"
-        raise EvidenceError(p, detail)
+        raise NoFilesystem(p, detail)
     return Source(p, "disk", media, mounts, volume_system, notes)

@@ -139,6 +139,47 @@ def _has(tables: dict[str, set[str]], required: dict[str, list[str]]) -> bool:
     return all(t in tables and set(cols) <= tables[t] for t, cols in required.items())
 
 
+def _missing(tables: dict[str, set[str]], required: dict[str, list[str]]) -> str | None:
+    """What of ``required`` the schema lacks, in words (the first table that falls short)."""
+    for t, cols in required.items():
+        if t not in tables:
+            return f"no table {t}"
+        lacking = [c for c in cols if c not in tables[t]]
+        if lacking:
+            return f"table {t} lacks {', '.join(lacking)}"
+    return None
+
+
+def explain(profile: Profile, path: Path) -> str:
+    """Why ``profile`` finds nothing in ``path``: what identification needs and the schema lacks,
+    or, identified, which artifacts no query fits and which ran but returned no rows."""
+    con = _connect(path)
+    try:
+        tables = schema(con)
+    except sqlite3.DatabaseError as exc:
+        return f"database is corrupt or encrypted: {exc}"
+    finally:
+        con.close()
+    ident = profile.identify
+    missing = _missing(tables, ident.get("tables") or {})
+    if missing:
+        return f"not identified: {missing}"
+    any_tables = ident.get("any_tables")
+    if any_tables:
+        wanted = any_tables if isinstance(any_tables, dict) else {t: [] for t in any_tables}
+        if not any(_has(tables, {t: cols}) for t, cols in wanted.items()):
+            return "not identified: " + "; ".join(_missing(tables, {t: c}) or t for t, c in wanted.items())
+    parts = []
+    for art in profile.artifacts.values():
+        query = choose(art, tables)
+        if query is None:
+            first = art.queries[0].requires if art.queries else {}
+            parts.append(f"{art.name}: no query fits this schema ({_missing(tables, first)})")
+        else:
+            parts.append(f"{art.name}: no rows")
+    return "identified, but no records: " + "; ".join(parts)
+
+
 def identify(profile: Profile, path: Path) -> bool:
     """Whether the schema is the profile's; a file that is no readable SQLite raises ParseError,
     so the examiner learns it is encrypted or corrupt rather than merely "not recognised"."""
@@ -152,8 +193,13 @@ def identify(profile: Profile, path: Path) -> bool:
     ident = profile.identify
     if ident.get("tables") and not _has(tables, ident["tables"]):
         return False
-    if ident.get("any_tables") and not any(t in tables for t in ident["any_tables"]):
-        return False
+    any_tables = ident.get("any_tables")
+    if any_tables:
+        # A list names tables; a mapping also names columns each must have, which tells look-alike
+        # schemas apart (Viber's calls table is not the Android call log's).
+        wanted = any_tables if isinstance(any_tables, dict) else {t: [] for t in any_tables}
+        if not any(_has(tables, {t: cols}) for t, cols in wanted.items()):
+            return False
     return True
 
 
