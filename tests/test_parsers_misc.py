@@ -496,3 +496,15 @@ def test_cli_with_user_profiles(tmp_path):
     proc = evkit("parse", "--profiles", str(tmp_path / "profiles"), "-p", "test.log", "--json", str(ev), check=True)
     [line] = [json.loads(x) for x in proc.stdout.decode().splitlines() if '"logins"' in x]
     assert line["data"]["user"] == "carol" and line["timestamp"] == "2024-01-01T10:00:00Z"
+
+
+def test_float_times_keep_the_microseconds_their_encoding_carries() -> None:
+    """Apple stores CFAbsoluteTime as a double (seconds since 2001-01-01): 398456668.829571 is
+    2013-08-17T18:24:28.829571Z (978307200 + 398456668 = 1376763868; the double's 16 significant
+    digits end at the microsecond). Nine digits (.829571009) were floating-point noise; integer
+    sources stay exact to the nanosecond."""
+    from evkit.profiles.conversions import to_utc
+
+    assert to_utc(398456668.829571, "mac_absolute") == "2013-08-17T18:24:28.829571Z"
+    assert to_utc(398456668.9999999, "mac_absolute") == "2013-08-17T18:24:29Z"  # rounding carries into the second
+    assert to_utc(1_376_763_868_829_571_009, "unix_ns") == "2013-08-17T18:24:28.829571009Z"

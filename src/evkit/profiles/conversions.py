@@ -20,10 +20,16 @@ _SURROGATES = re.compile("[\udc80-\udcff]")
 
 
 def _split(value: float | int, per_second: int) -> tuple[int, int]:
+    """(seconds, nanoseconds) of a time in ``per_second`` units. A float keeps microseconds: an
+    IEEE double of a present-day time holds 15-16 significant digits, 9-10 of them whole seconds,
+    so digits past the sixth decimal are noise (``...28.829571009Z`` was printed for ``...28.829571Z``);
+    integers are exact."""
     if isinstance(value, float):
         secs = int(value // per_second)
-        nanos = int(round((value / per_second - secs) * 1_000_000_000))
-        return secs, min(nanos, 999_999_999)
+        micros = int(round((value / per_second - secs) * 1_000_000))
+        if micros >= 1_000_000:
+            secs, micros = secs + 1, micros - 1_000_000
+        return secs, micros * 1000
     secs, rest = divmod(int(value), per_second)
     return secs, rest * (1_000_000_000 // per_second)
 
