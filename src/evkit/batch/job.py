@@ -367,7 +367,7 @@ class _Job:
     def run_profiles(self, case: Case) -> None:
         from evkit.case.run_profiles import run_case
 
-        result = run_case(case, list(self.spec.profiles), warn=self.warn)
+        result = run_case(case, list(self.spec.profiles), warn=self.warn, note=self.warn)
         self.say(f"profiles: {sum(result.records.values())} records from {result.files} files, "
                  f"{len(result.problems)} problems")
         self.evidence_unchanged(result.evidence_recheck)

@@ -28,6 +28,7 @@ class RunResult:
     files: int = 0
     skipped: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # read in full, with something to know
     evidence_recheck: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -36,7 +37,7 @@ class RunResult:
 
 
 def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_deleted: bool = False,
-             warn: Callable[[str], None] | None = None) -> RunResult:
+             warn: Callable[[str], None] | None = None, note: Callable[[str], None] | None = None) -> RunResult:
     from evkit.case.evidence import Recheck
     from evkit.sources.source import open_source
 
@@ -66,7 +67,11 @@ def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_de
                     found: dict[str, list[CaseRows]] = {}
                     problems: dict[str, str] = {}
                     for out in parse_entry_as(CASE_ROWS, src, e, todo, hunt, scratch):
-                        if isinstance(out, FileProblem):
+                        if isinstance(out, FileProblem) and out.note:
+                            result.notes.append(out.as_dict())
+                            if note:
+                                note(f"{item['number']}: {out.path} ({out.profile}): {out.message}")
+                        elif isinstance(out, FileProblem):
                             problems[out.profile] = out.message
                             result.problems.append(out.as_dict())
                             if warn:
@@ -97,6 +102,7 @@ def run_case(case: Case, profiles: list[Profile], hunt: bool = False, include_de
         result.evidence_recheck = rechecking.result()
         run.details["evidence_recheck"] = result.evidence_recheck
         run.details["problems"] = result.problems[:1000]
+        run.details["notes"] = result.notes[:1000]
     return result
 
 

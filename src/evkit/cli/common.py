@@ -42,6 +42,17 @@ def warn(message: str) -> None:
         print(f"evkit: warning: {message}", file=sys.stderr)
 
 
+def note(message: str) -> None:
+    """Something the examiner must know that is no failure (columns an old schema lacks, read as
+    empty): on stderr (unless --quiet) and in the case's log; it does not change the exit code."""
+    from evkit.case import caselog
+
+    message = bounded(message)
+    caselog.to_open_cases(caselog.INFO, message)
+    if not SETTINGS.quiet:
+        print(f"evkit: note: {message}", file=sys.stderr)
+
+
 def error(message: str, exit_code: int) -> int:
     """The one stderr line of a failed command (also in the case's log); returns the exit code to end with."""
     from evkit.case import caselog

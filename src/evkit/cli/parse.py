@@ -23,6 +23,7 @@ def parse(
     from evkit.profiles.engine import run_profiles_as
     from evkit.profiles.forms import JSON_LINES, RECORDS, Form, Lines
     from evkit.profiles.loader import load_all, select
+    from evkit.listing import json_line
     from evkit.profiles.record import FileProblem
     from evkit.sources.source import open_source
 
@@ -32,7 +33,11 @@ def parse(
     form: Form[Any] = JSON_LINES if json_out else RECORDS
     with open_source(source) as src:
         for item in run_profiles_as(form, src, chosen, hunt=hunt, include_deleted=deleted):
-            if isinstance(item, FileProblem):
+            if isinstance(item, FileProblem) and item.note:
+                common.note(f"{item.path} ({item.profile}): {item.message}")
+                if json_out:
+                    sys.stdout.write(json_line({"kind": "note", **item.as_dict()}) + "\n")
+            elif isinstance(item, FileProblem):
                 problems += 1
                 common.warn(f"{item.path} ({item.profile}): {item.message}")
             elif isinstance(item, Lines):

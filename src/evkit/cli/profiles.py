@@ -82,6 +82,9 @@ def test(profile: Annotated[str, typer.Argument(help="Profile id or a profile fi
     n = problems = 0
     with scratch_folder("test") as scratch:
         for item in parse_entry(tree, tree.lookup("/" + file.name), [p], False, scratch, explicit=True):
+            if isinstance(item, FileProblem) and item.note:
+                common.note(f"{item.path}: {item.message}")
+                continue
             if isinstance(item, FileProblem):
                 problems += 1
                 common.warn(f"{item.path}: {item.message}")

@@ -26,9 +26,9 @@ def run(
 
     chosen = select(load_all(profiles_dir), profile)
     with Case(case) as c:
-        result = run_case(c, chosen, hunt=hunt, include_deleted=deleted, warn=common.warn)
+        result = run_case(c, chosen, hunt=hunt, include_deleted=deleted, warn=common.warn, note=common.note)
     data = {"records": dict(result.records), "files": result.files, "problems": result.problems,
-            "evidence_recheck": result.evidence_recheck}
+            "notes": result.notes, "evidence_recheck": result.evidence_recheck}
     if json_out:
         common.emit_json(data)
     else:

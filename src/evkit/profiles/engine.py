@@ -192,6 +192,9 @@ def _apply(form: Form[T], p: Profile, m: Material, shown: str, name_matched: boo
         found = 0
         if parser.TABLES:
             for rows in parser.parse(p, target):
+                if not isinstance(rows, TableRows):  # a note on what this version of the database lacks
+                    yield FileProblem(p.id, m.entry.locator, shown, rows.message, note=True)
+                    continue
                 for item in _table(form, Origin(p.id, p.version, rows.art.name, m.entry.locator, m.sha256, shown), rows):
                     found += 1
                     yield item

@@ -196,7 +196,11 @@ def _check_references(path: Path, data: dict[str, Any], lines: dict[tuple[Any, .
         for i, query in enumerate(art.get("queries") or []):
             from evkit.profiles.sqlguard import check_query
 
-            problem = check_query(query["sql"], query.get("requires") or {})
+            reads: dict[str, list[str]] = {}
+            for part in (query.get("requires") or {}, query.get("optional") or {}):
+                for t, cols in part.items():
+                    reads.setdefault(t, []).extend(cols)
+            problem = check_query(query["sql"], reads)
             if problem:
                 raise ProfileError(path, lines.get(where + ("queries", i, "sql")), f"artifacts.{name}.queries.{i}.sql", problem)
         if art.get("pattern"):

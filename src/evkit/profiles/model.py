@@ -23,6 +23,9 @@ class Column:
 class Query:
     sql: str
     requires: dict[str, list[str]] = field(default_factory=dict)
+    # Tables and columns the query reads that some versions of the app lack: read as null (a
+    # missing table as an empty one), with a note naming them, and every other column still read.
+    optional: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ def build(data: dict[str, Any], origin: Path | None) -> Profile:
         timeline = a.get("timeline") or {}
         artifacts[name] = Artifact(
             name=name, description=a.get("description", ""),
-            queries=tuple(Query(sql=q["sql"], requires=q.get("requires") or {}) for q in a.get("queries") or []),
+            queries=tuple(Query(sql=q["sql"], requires=q.get("requires") or {}, optional=q.get("optional") or {})
+                          for q in a.get("queries") or []),
             table=a.get("table"), pattern=a.get("pattern"), columns=columns,
             timeline_time=timeline.get("time"), timeline_description=timeline.get("description"),
             chat=a.get("chat"), location=a.get("location"), contact=a.get("contact"))

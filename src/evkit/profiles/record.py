@@ -60,12 +60,16 @@ def json_frame(origin: Origin) -> tuple[str, str]:
 
 @dataclass
 class FileProblem:
-    """A file a profile matched but could not parse (corrupt, encrypted, unexpected schema)."""
+    """A file a profile matched but could not parse (corrupt, encrypted, unexpected schema), or,
+    with ``note``, read in full but with something the examiner must know (columns this version
+    of the app lacks, read as empty): a note is said, recorded, and is not a failure."""
 
     profile: str
     locator: str
     path: str
     message: str
+    note: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile, "locator": self.locator, "path": self.path, "error": self.message}
+        key = "note" if self.note else "error"
+        return {"profile": self.profile, "locator": self.locator, "path": self.path, key: self.message}

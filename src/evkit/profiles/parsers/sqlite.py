@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -208,8 +209,50 @@ def choose(art: Artifact, tables: dict[str, set[str]]) -> Query | None:
     return next((q for q in art.queries if _has(tables, q.requires)), None)
 
 
-def parse(profile: Profile, path: Path) -> Iterator[TableRows]:
-    """Each artifact's rows, in the batches SQLite gives them (see :data:`TABLES`)."""
+@dataclass(frozen=True)
+class MissingColumns:
+    """Optional columns (``table.column``) this database lacks, read as null for one artifact."""
+
+    artifact: str
+    columns: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"artifact {self.artifact}: this version of the database lacks {', '.join(self.columns)}; read as empty"
+
+
+def _stand_ins(con: sqlite3.Connection, tables: dict[str, set[str]], optional: dict[str, list[str]]) -> list[str]:
+    """TEMP VIEWs named as the tables, which SQLite resolves before ``main`` for unqualified names:
+    a table lacking optional columns gets them as NULL beside its own, a missing optional table is
+    an empty one. The query's text stays the app's own. Returns the ``table.column`` stood in for."""
+    missing: list[str] = []
+    for table, cols in optional.items():
+        if table in tables:
+            lacking = [c for c in dict.fromkeys(cols) if c not in tables[table]]
+            if not lacking:
+                continue
+            extra = ", ".join(f"NULL AS {_q(c)}" for c in lacking)
+            sqlguard.engine_sql(con, f"CREATE TEMP VIEW {_q(table)} AS SELECT *, {extra} FROM main.{_q(table)}")
+        else:
+            lacking = list(dict.fromkeys(cols))
+            nulls = ", ".join(f"NULL AS {_q(c)}" for c in lacking) or "NULL AS _"
+            sqlguard.engine_sql(con, f"CREATE TEMP VIEW {_q(table)} AS SELECT {nulls} WHERE 0")
+        missing += [f"{table}.{c}" for c in lacking]
+    return missing
+
+
+def _drop_stand_ins(con: sqlite3.Connection, optional: dict[str, list[str]]) -> None:
+    for table in optional:
+        sqlguard.engine_sql(con, f"DROP VIEW IF EXISTS temp.{_q(table)}")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def parse(profile: Profile, path: Path) -> Iterator[TableRows | MissingColumns]:
+    """Each artifact's rows, in the batches SQLite gives them (see :data:`TABLES`), and a
+    :class:`MissingColumns` note before the rows of a query run without some optional columns."""
     try:
         con = _connect(path)
         tables = schema(con)
@@ -222,6 +265,9 @@ def parse(profile: Profile, path: Path) -> Iterator[TableRows]:
                 continue
             table = art.table or next(iter(query.requires), None)
             done = 0
+            missing = _stand_ins(con, tables, query.optional)
+            if missing:
+                yield MissingColumns(art.name, tuple(missing))
             try:
                 for names, batch, strict in batches(con, query.sql, f"artifact {art.name}"):
                     yield TableRows(art, table, tuple(names), batch, done, strict)
@@ -232,5 +278,8 @@ def parse(profile: Profile, path: Path) -> Iterator[TableRows]:
                 if not done:
                     raise ParseError(f"artifact {art.name}: query failed: {exc}") from exc
                 raise ParseError(f"artifact {art.name}: database damaged while reading rows: {exc}") from exc
+            finally:
+                if missing:
+                    _drop_stand_ins(con, query.optional)
     finally:
         con.close()
