@@ -41,6 +41,10 @@ class Artifact:
     chat: dict[str, str] | None = None
     location: dict[str, str] | None = None
     contact: dict[str, Any] | None = None
+    # Read every query whose tables exist and merge their rows on these output columns (the first
+    # query's row wins; a row with a null key is always kept): a database in the middle of a
+    # schema migration holds the whole history in the old table and part of it in the new one.
+    merge_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,8 @@ def build(data: dict[str, Any], origin: Path | None) -> Profile:
                           for q in a.get("queries") or []),
             table=a.get("table"), pattern=a.get("pattern"), columns=columns,
             timeline_time=timeline.get("time"), timeline_description=timeline.get("description"),
-            chat=a.get("chat"), location=a.get("location"), contact=a.get("contact"))
+            chat=a.get("chat"), location=a.get("location"), contact=a.get("contact"),
+            merge_on=tuple(a.get("merge_on") or ()))
     return Profile(
         id=data["id"], name=data["name"], version=str(data["version"]), parser=data["parser"],
         sources=tuple(SourceSpec(names=tuple(s["names"]), paths=tuple(s.get("paths") or ()),

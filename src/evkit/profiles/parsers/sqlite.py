@@ -260,26 +260,60 @@ def parse(profile: Profile, path: Path) -> Iterator[TableRows | MissingColumns]:
         raise ParseError(f"database is corrupt or encrypted: {exc}") from exc
     try:
         for art in profile.artifacts.values():
+            if art.merge_on:
+                yield from _merged(con, art, tables)
+                continue
             query = choose(art, tables)
             if query is None:
                 continue
-            table = art.table or next(iter(query.requires), None)
-            done = 0
-            missing = _stand_ins(con, tables, query.optional)
-            if missing:
-                yield MissingColumns(art.name, tuple(missing))
-            try:
-                for names, batch, strict in batches(con, query.sql, f"artifact {art.name}"):
-                    yield TableRows(art, table, tuple(names), batch, done, strict)
-                    done += len(batch)
-            except sqlguard.QueryLimit as exc:
-                raise ParseError(str(exc)) from exc
-            except sqlite3.Error as exc:
-                if not done:
-                    raise ParseError(f"artifact {art.name}: query failed: {exc}") from exc
-                raise ParseError(f"artifact {art.name}: database damaged while reading rows: {exc}") from exc
-            finally:
-                if missing:
-                    _drop_stand_ins(con, query.optional)
+            yield from _run(con, art, query, tables, None)
     finally:
         con.close()
+
+
+def _merged(con: sqlite3.Connection, art: Artifact, tables: dict[str, set[str]]) -> Iterator[TableRows | MissingColumns]:
+    """Every query whose tables exist, in order, each row once by ``art.merge_on`` (see Artifact)."""
+    seen: set[tuple[Any, ...]] = set()
+    for query in art.queries:
+        if _has(tables, query.requires):
+            yield from _run(con, art, query, tables, seen)
+
+
+def _run(con: sqlite3.Connection, art: Artifact, query: Query, tables: dict[str, set[str]],
+         seen: set[tuple[Any, ...]] | None) -> Iterator[TableRows | MissingColumns]:
+    """One query's rows in batches; with ``seen``, rows whose merge key was already read are left
+    out, each record naming the table its row came from."""
+    table = art.table if art.table and seen is None else next(iter(query.requires), None)
+    done = 0
+    missing = _stand_ins(con, tables, query.optional)
+    if missing:
+        yield MissingColumns(art.name, tuple(missing))
+    try:
+        for names, batch, strict in batches(con, query.sql, f"artifact {art.name}"):
+            if seen is not None:
+                batch = _new_rows(batch, [names.index(k) for k in art.merge_on if k in names], seen)
+                if not batch:
+                    continue
+            yield TableRows(art, table, tuple(names), batch, done, strict)
+            done += len(batch)
+    except sqlguard.QueryLimit as exc:
+        raise ParseError(str(exc)) from exc
+    except sqlite3.Error as exc:
+        if not done:
+            raise ParseError(f"artifact {art.name}: query failed: {exc}") from exc
+        raise ParseError(f"artifact {art.name}: database damaged while reading rows: {exc}") from exc
+    finally:
+        if missing:
+            _drop_stand_ins(con, query.optional)
+
+
+def _new_rows(batch: list[tuple[Any, ...]], key: list[int], seen: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    out = []
+    for row in batch:
+        k = tuple(row[i] for i in key)
+        if len(k) == len(key) and key and None not in k:
+            if k in seen:
+                continue
+            seen.add(k)
+        out.append(row)
+    return out
