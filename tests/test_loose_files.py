@@ -194,3 +194,39 @@ def test_profiles_test_says_why_it_found_nothing() -> None:
         proc = evkit("profiles", "test", profile, str(root / rel))
         assert proc.returncode == 4
         assert said in proc.stderr.decode(), (profile, proc.stderr)
+
+
+ELECTRUM_PROFILE = """
+id: test.electrum
+name: Electrum wallet (test)
+version: 1
+parser: json
+sources:
+  - names: [default_wallet]
+    paths: ["**/.electrum/wallets/default_wallet"]
+identify:
+  keys: [seed_version, wallet_type]
+artifacts:
+  addresses:
+    table: addr_history
+"""
+
+
+def test_hunt_finds_json_by_its_keys_under_any_name(tmp_path: Path) -> None:
+    """--hunt offers renamed files to profiles that recognise content by JSON keys, not only to
+    SQLite profiles. Truth: Electrum's wallet file is JSON with seed_version and wallet_type at its
+    top level (the corpus's Electrum 2.9.3 and 3.3.8 test wallets, named client_*)."""
+    root = need_corpus("apps/wallets/electrum")
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "test.electrum.yaml").write_text(ELECTRUM_PROFILE)
+    folder = root / "apps" / "wallets"
+    plain = evkit("parse", str(folder), "--profiles", str(profiles), "--profile", "test.electrum", "--json", check=True)
+    assert _records(plain) == []  # no file is named default_wallet
+    hunted = evkit("parse", str(folder), "--profiles", str(profiles), "--profile", "test.electrum", "--hunt", "--json")
+    assert hunted.returncode == 0, hunted.stderr
+    found = {r["path"] for r in _records(hunted)}
+    # Every unencrypted Electrum wallet of the corpus (btcrecover's electrum27 and 4.4.3 test wallets
+    # too); the encrypted ones (electrum28, electrum41: base64 of ciphertext) are not JSON.
+    assert found == {"/electrum/client_3_3_8_xpub_with_realistic_history", "/electrum/client_2_9_3_old_seeded_with_realistic_history",
+                     "/btcrecover/electrum27-wallet", "/btcrecover/electrum4_4_3_unencrypted"}

@@ -30,6 +30,8 @@ from evkit.profiles.forms import RECORDS, Form
 from evkit.profiles.model import Profile
 from evkit.profiles.parsers.common import convert_row
 from evkit.profiles.record import FileProblem, Origin, Record
+from evkit.profiles.parsers import file as file_parser
+from evkit.profiles.parsers.plist import looks_like_plist
 from evkit.profiles.rowcode import TableRows
 from evkit.scratch import folder as scratch_folder
 from evkit.sources.base import SIDECARS, Entry
@@ -99,9 +101,24 @@ def materialize(src: Any, e: Entry, on_disk: bool, scratch: Path) -> Iterator[Ma
 def _head(src: Any, e: Entry) -> bytes:
     try:
         with src.open(e) as fh:
-            return fh.read(16)
+            return fh.read(64)
     except (EvkitError, OSError):
         return b""
+
+
+def _hunts(p: Profile, head: bytes, size: int) -> bool:
+    """Whether ``--hunt`` offers a file of any name to ``p``: every SQLite file to a SQLite profile,
+    and to a profile that recognises its files by content (a header, JSON or plist keys) each file
+    whose first bytes could be one; the profile's ``identify`` then decides."""
+    if p.parser == "sqlite":
+        return size >= 512 and head.startswith(SQLITE_HEADER)
+    ident = p.identify
+    if ident.get("header"):
+        return head.startswith(file_parser.header_bytes(p) or b"")
+    if ident.get("keys"):
+        start = head.lstrip()[:1]
+        return (p.parser == "json" and start in (b"{", b"[")) or (p.parser == "plist" and looks_like_plist(head))
+    return False
 
 
 def run_profiles(src: Any, profiles: list[Profile], hunt: bool = False, include_deleted: bool = False,
@@ -141,8 +158,9 @@ def parse_entry_as(form: Form[T], src: Any, e: Entry, profiles: list[Profile], h
     matched = list(profiles) if explicit else [p for p in profiles if p.matches_name(shown, shown_name)]
     by_name = [p for p in profiles if p not in matched and p.name_only(shown_name)]
     hunted: list[Profile] = []
-    if hunt and e.size >= 512 and _head(src, e) == SQLITE_HEADER:
-        hunted = [p for p in profiles if p.parser == "sqlite" and p not in matched and p not in by_name]
+    if hunt:
+        head = _head(src, e)
+        hunted = [p for p in profiles if p not in matched and p not in by_name and _hunts(p, head, e.size)]
     candidates = matched + by_name + hunted
     if not candidates:
         return

@@ -53,6 +53,13 @@ def header_bytes(profile: Profile) -> bytes | None:
         return header.encode("utf-8")
 
 
+def keys_ok(profile: Profile, root: Any) -> bool:
+    """True unless the profile's ``identify.keys`` is set and the document's top-level object lacks
+    one of them (JSON and plist: what tells an Electrum wallet from any other JSON under any name)."""
+    keys = profile.identify.get("keys")
+    return not keys or (isinstance(root, dict) and all(k in root for k in keys))
+
+
 def header_ok(profile: Profile, head: bytes) -> bool:
     """True unless the profile's ``identify.header`` is set and the file does not start with it."""
     want = header_bytes(profile)

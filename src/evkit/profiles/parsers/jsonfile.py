@@ -32,7 +32,7 @@ from typing import Any
 
 from evkit.profiles.conversions import clean_text
 from evkit.profiles.model import Artifact, Profile
-from evkit.profiles.parsers.file import header_ok, read_head, size_of
+from evkit.profiles.parsers.file import header_ok, keys_ok, read_head, size_of
 
 NEEDS_FILE = False
 TABLES = False
@@ -274,6 +274,8 @@ def identify(profile: Profile, target: Any) -> bool:
         raw = read_bounded(target)
         root = loads(raw)
     except (ParseError, OSError):
+        return False
+    if not keys_ok(profile, root):
         return False
     _cache = (target, root, len(raw))
     return True

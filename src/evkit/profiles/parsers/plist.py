@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from evkit.profiles.model import Profile
-from evkit.profiles.parsers.file import header_ok, read_head
+from evkit.profiles.parsers.file import header_ok, keys_ok, read_head
 from evkit.profiles.parsers.jsonfile import MAX_NODES, Budget, ParseError, read_bounded, tree_records
 
 NEEDS_FILE = False
@@ -47,7 +47,14 @@ def identify(profile: Profile, target: Any) -> bool:
         head = read_head(target, 1024)
     except OSError:
         return False
-    return looks_like_plist(head) and header_ok(profile, head)
+    if not (looks_like_plist(head) and header_ok(profile, head)):
+        return False
+    if not profile.identify.get("keys"):
+        return True
+    try:
+        return keys_ok(profile, load(read_bounded(target)))
+    except (ParseError, OSError):
+        return False
 
 
 def load(raw: bytes) -> Any:
