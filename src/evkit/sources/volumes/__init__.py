@@ -75,6 +75,9 @@ def find_filesystems(media: Media) -> tuple[list[Any], dict[str, Any] | None, li
                 name = f"vol{addr}/apfs{i + 1}" if fs.fs_type == "apfs" else f"vol{addr}"
                 mounts.append(Mount(name, fs, parts[-1]))
         volume_system = {"type": vstype, "block_size": block, "partitions": parts}
+    if not mounts and (vs is None or vstype == "dos"):
+        mounts, gpt_system = _gpt_fallback(img, media, base, notes, encrypted)
+        volume_system = gpt_system or volume_system
     if not mounts:
         found = _filesystems_at(img, media, 0, media.size, base, notes, encrypted, "the media")
         mounts = [Mount(f"apfs{i + 1}" if fs.fs_type == "apfs" and len(found) > 1 else "", fs) for i, fs in enumerate(found)]
@@ -83,6 +86,31 @@ def find_filesystems(media: Media) -> tuple[list[Any], dict[str, Any] | None, li
     if not mounts and encrypted:
         raise encrypted[0]
     return mounts, volume_system, notes
+
+
+def _gpt_fallback(img: Any, media: Media, base: Locator, notes: list[str],
+                  encrypted: list[EncryptedVolume]) -> tuple[list[Any], dict[str, Any] | None]:
+    """A GPT that TSK refused (it saw only the protective MBR, or nothing) read by evkit
+    (:mod:`evkit.sources.volumes.gpt`): its partitions mounted as ``/gpt<N>``, N the entry number."""
+    from evkit.sources.source import Mount
+    from evkit.sources.volumes.gpt import read_gpt
+
+    found = read_gpt(media.read, media.size)
+    if found is None:
+        return [], None
+    entries, gpt_notes = found
+    notes.extend(gpt_notes)
+    mounts: list[Any] = []
+    parts = []
+    for e in entries:
+        parts.append({"addr": e.index, "start": e.first_lba, "length": e.last_lba - e.first_lba + 1, "offset": e.offset,
+                      "size": e.size, "description": e.name or e.type_guid, "flags": "allocated"})
+        loc = base.child(Layer("gpt", f"gpt{e.index}", offset=e.offset))
+        for fs in _filesystems_at(img, media, e.offset, e.size, loc, notes, encrypted, f"GPT entry {e.index}"):
+            mounts.append(Mount(f"gpt{e.index}", fs, parts[-1]))
+    if mounts:
+        notes.append("GPT read by evkit: The Sleuth Kit refused the table")
+    return mounts, {"type": "gpt", "block_size": 512, "partitions": parts, "read_by": "evkit"}
 
 
 def _filesystems_at(img: Any, media: Media, offset: int, size: int, loc: Locator, notes: list[str],
