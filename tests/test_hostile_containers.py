@@ -60,3 +60,20 @@ def test_a_gpt_entry_beyond_the_media_does_not_hide_the_valid_partition(tmp_path
     info = json.loads(evkit("info", "--json", str(img), check=True).stdout)
     text = json.dumps(info)
     assert "GPT entry 2: LBA 9223372036854775813" in text and "outside the media" in text
+
+
+def test_a_virtual_disk_claiming_an_exbibyte_is_refused_at_once(tmp_path: Path) -> None:
+    """qemu-img writes a 23 MB QCOW2 whose header claims 1 EiB (cluster size 2 MiB): `hash` ran for
+    ever. The claim is refused at open with one line, in every command, unless the lab raises the
+    bound; the sample images stay well inside it."""
+    if shutil.which("qemu-img") is None:
+        pytest.skip("qemu-img is needed (Debian: qemu-utils)")
+    img = tmp_path / "big.qcow2"
+    subprocess.run(["qemu-img", "create", "-f", "qcow2", "-o", "cluster_size=2M", str(img), "1E"], check=True,
+                   capture_output=True)
+    assert img.stat().st_size < 64 * 2**20
+    from tests.conftest import assert_one_line_error
+
+    for command in ("hash", "info", "ls"):
+        err = assert_one_line_error(evkit(command, str(img), timeout=60), 3)
+        assert "1,152,921,504,606,846,976 bytes" in err and "EVKIT_MAX_MEDIA_BYTES" in err

@@ -188,6 +188,11 @@ def open_source(path: str | os.PathLike[str], filesystems: bool = True) -> Sourc
         cls = load(spec)
         if cls.detect(p, head):
             media = cls.open(p)
+            try:
+                _check_media_size(p, media)
+            except BaseException:
+                media.close()
+                raise
             if not filesystems:
                 return Source(p, "disk", media, [])
             try:
@@ -201,6 +206,24 @@ def open_source(path: str | os.PathLike[str], filesystems: bool = True) -> Sourc
                 media.close()
                 raise
     raise EvidenceError(p, "format not recognised")
+
+
+MAX_MEDIA_ENV = "EVKIT_MAX_MEDIA_BYTES"
+MAX_MEDIA_BYTES = 64 * 2**40  # 64 TiB: beyond the largest evidence a lab images today
+
+
+def _check_media_size(p: Path, media: Media) -> None:
+    """Refuse a media whose claimed size no lab could hold: a 23 MB QCOW2 claiming 1 EiB, an E01
+    whose volume section claims 2^40 sectors. Hashing it would run for years; any work bounded by
+    the claim would too. ``EVKIT_MAX_MEDIA_BYTES`` raises the bound for a genuinely larger image."""
+    text = os.environ.get(MAX_MEDIA_ENV)
+    try:
+        limit = int(text) if text else MAX_MEDIA_BYTES
+    except ValueError:
+        raise UsageError(f"{MAX_MEDIA_ENV}={text!r}: not a number of bytes") from None
+    if media.size > limit:
+        raise EvidenceError(p, f"{media.format} claims a media of {media.size:,} bytes (2^{media.size.bit_length() - 1} or more), "
+                               f"more than evkit reads ({limit:,} bytes; {MAX_MEDIA_ENV} raises it): refused as implausible")
 
 
 class NoFilesystem(EvidenceError):
