@@ -316,3 +316,20 @@ def test_corpus_images_verify(corpus: Path, names: list[str]) -> None:
 def test_corpus_empty_file_is_refused(corpus: Path) -> None:
     with pytest.raises(EwfFormatError, match=r"bogus\.E01: is empty"):
         verify_chunks([corpus / "disk" / "sleuthkit" / "bogus.E01"])
+
+
+def test_a_truncated_middle_segment_is_an_error_at_open(build: Builder, tmp_path: Path) -> None:
+    """Only the last segment's chain was checked: with E02 of three cut in half, the set opened and
+    `ls -r` exited 0 with whole folders missing. Every segment's section chain is now walked at
+    open; ewfverify (the independent truth) rejects the same set."""
+    from tests.conftest import assert_one_line_error, evkit
+
+    segments = _copy(build("none", True), tmp_path)
+    assert len(segments) >= 3
+    middle = segments[1]
+    with open(middle, "r+b") as f:
+        f.truncate(middle.stat().st_size // 2)
+    assert not _ewfverify_ok(segments)
+    for command in ("info", "ls", "hash"):
+        err = assert_one_line_error(evkit(command, str(segments[0])), 3)
+        assert f"{middle.name}: is truncated" in err, err

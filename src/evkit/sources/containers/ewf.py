@@ -92,7 +92,7 @@ class Ewf(Container):
 
 def _check_segment_sequence(path: Path, segments: list[Path]) -> None:
     """pyewf globs whatever exists and opens an incomplete set; the gap would only show at a read."""
-    from evkit.sources.containers.ewf_chunks import EwfFormatError, segment_count
+    from evkit.sources.containers.ewf_chunks import EwfFormatError, check_segments, segment_count
 
     if not segments:
         raise EvidenceError(path, "no EWF segment files found")
@@ -105,3 +105,7 @@ def _check_segment_sequence(path: Path, segments: list[Path]) -> None:
         raise EvidenceError(path, f"EWF set is incomplete or damaged{hint}: {exc}") from exc
     if expected is not None and expected != len(segments):
         raise EvidenceError(path, f"EWF set is incomplete: {len(segments)} segment file(s) found, {expected} expected")
+    try:
+        check_segments(segments)
+    except EwfFormatError as exc:
+        raise EvidenceError(path, f"EWF set is damaged: {exc}") from exc

@@ -171,6 +171,26 @@ def segment_count(segments: list[Path]) -> int | None:
     return number
 
 
+def check_segments(segments: list[Path]) -> None:
+    """Every segment's header and section chain, not only the last one's: a truncated *middle*
+    segment otherwise opened, and a listing then silently lacked whole folders. Each file must be
+    segment i of the set and end in ``next``, the last in ``done``; only section descriptors are read."""
+    with open(segments[0], "rb") as f:
+        if f.read(len(EWF2_SIGNATURE)) == EWF2_SIGNATURE:
+            return
+    for position, path in enumerate(segments, start=1):
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            number = _read_file_header(f, path.name, size)
+            if number != position:
+                raise EwfFormatError(f"{path.name}: is segment {number} of its set but was given as segment {position}; "
+                                     f"segment file {position} is missing or the files are out of order")
+            *_, end = _sections(f, path.name, size)
+        want = "done" if position == len(segments) else "next"
+        if end.kind != want and not (want == "next" and end.kind == "done"):
+            raise EwfFormatError(f"{path.name}: ends with a '{end.kind}' section where '{want}' was expected")
+
+
 def _scan_segment(
     path: Path, position: int, is_last: bool, geometry: _Geometry | None
 ) -> tuple[_Segment, _Geometry | None]:
