@@ -77,3 +77,21 @@ def test_a_virtual_disk_claiming_an_exbibyte_is_refused_at_once(tmp_path: Path) 
     for command in ("hash", "info", "ls"):
         err = assert_one_line_error(evkit(command, str(img), timeout=60), 3)
         assert "1,152,921,504,606,846,976 bytes" in err and "EVKIT_MAX_MEDIA_BYTES" in err
+
+
+def test_qcow_offsets_beyond_any_file_are_one_line(tmp_path: Path) -> None:
+    """QCOW2 header (qemu docs/interop/qcow2.txt): l1_table_offset at byte 40, backing_file_offset
+    at 8 (with its size at 16), big-endian. Set to 2^63 + n they ended `hash` in an internal
+    OverflowError; now one line saying the header is damaged, exit 3."""
+    if shutil.which("qemu-img") is None:
+        pytest.skip("qemu-img is needed (Debian: qemu-utils)")
+    from tests.conftest import assert_one_line_error
+
+    for field, data in ((40, struct.pack(">Q", 2**63 + 4096)), (8, struct.pack(">QI", 2**63 + 7, 20))):
+        img = tmp_path / f"field{field}.qcow2"
+        subprocess.run(["qemu-img", "create", "-f", "qcow2", str(img), "10M"], check=True, capture_output=True)
+        with open(img, "r+b") as f:
+            f.seek(field)
+            f.write(data)
+        err = assert_one_line_error(evkit("hash", str(img)), 3)
+        assert "which no file can hold" in err and "internal error" not in err

@@ -34,6 +34,10 @@ _EXT_BACKING_FORMAT = 0xE2792ACA
 _CRYPT = {1: "AES", 2: "LUKS"}
 
 
+MAX_OFFSET = 2**62  # far beyond any real file, well inside what pread accepts
+MAX_READ = 2**31
+
+
 class _Layer:
     """One file of a backing chain: a QCOW image, or a raw file at the bottom."""
 
@@ -44,6 +48,11 @@ class _Layer:
         self.parent: _Layer | None = None
 
     def pread(self, size: int, offset: int) -> bytes:
+        """Bytes of this file at an offset read from the image's own tables: checked first, since a
+        damaged or planted header can name any number (2^63 once ended every command in OverflowError)."""
+        if not 0 <= offset < MAX_OFFSET or not 0 <= size <= MAX_READ:
+            raise EvidenceError(self.path, f"the image points at offset {offset} (length {size}), which no file can hold: "
+                                           "its header or tables are damaged")
         return os.pread(self.fd, size, offset)
 
     def read(self, offset: int, size: int) -> bytes:
