@@ -712,3 +712,12 @@ def test_apfs_container(tmp_path: Path) -> None:
     assert ok("ls", "--no-header", img) == b""  # an empty root lists nothing, and does not fail
     line = fails(2, "cat", img, "/nothing-here")
     assert "nothing-here" in line
+
+
+def test_a_vhd_naming_itself_as_parent_says_so(tmp_path: Path, ext4: Image) -> None:
+    """A differencing VHD whose parent locator names its own file once got "needs its parent
+    'loop.vhd', which is not next to loop.vhd" although it is right there (issue 16)."""
+    run(qemu_img(), "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic", ext4.path, tmp_path / "loop.vhd")
+    _vhd_child(tmp_path / "loop.vhd", tmp_path / "loop.vhd", {})
+    line = fails(3, "info", tmp_path / "loop.vhd")
+    assert "names itself as its parent" in line and "not next to" not in line

@@ -101,7 +101,10 @@ def _check_segment_sequence(path: Path, segments: list[Path]) -> None:
     except EwfFormatError as exc:
         last = segments[-1]
         nxt = len(segments) + 1
-        hint = f" ({last.with_suffix(f'{last.suffix[:2]}{nxt:02d}').name} is missing)" if nxt < 100 and len(last.suffix) == 4 else ""
+        # Only a last file that ends in 'next' means files after it are missing; a truncated one is damaged.
+        ends_next = "ends with a 'next' section" in str(exc)
+        hint = (f" ({last.with_suffix(f'{last.suffix[:2]}{nxt:02d}').name} is missing)"
+                if ends_next and nxt < 100 and len(last.suffix) == 4 else "")
         raise EvidenceError(path, f"EWF set is incomplete or damaged{hint}: {exc}") from exc
     if expected is not None and expected != len(segments):
         raise EvidenceError(path, f"EWF set is incomplete: {len(segments)} segment file(s) found, {expected} expected")

@@ -17,6 +17,7 @@ from typing import Any
 
 from evkit.errors import EvidenceError
 from evkit.sources.base import Container, Media
+from evkit.sources.containers.chain import parent_problem
 from evkit.sources.containers.libyal import LibyalMedia, first_line
 
 DISK_TYPES = {2: "fixed", 3: "dynamic", 4: "differential"}
@@ -103,7 +104,7 @@ class Vhd(Container):
             if parent is None or len(chain) > MAX_CHAIN or parent in segments:
                 for h in chain:
                     h.close()
-                raise EvidenceError(path, f"differencing VHD needs its parent {recorded!r}, which is not next to {current.name}")
+                raise EvidenceError(path, parent_problem("VHD", recorded, current, parent, segments, len(chain) > MAX_CHAIN))
             current = parent
         for child, parent_handle in zip(chain, chain[1:]):
             child.set_parent(parent_handle)

@@ -9,6 +9,7 @@ from typing import Any
 
 from evkit.errors import EvidenceError
 from evkit.sources.base import Container, Media
+from evkit.sources.containers.chain import parent_problem
 from evkit.sources.containers.libyal import LibyalMedia, first_line
 
 MAX_CHAIN = 32
@@ -63,7 +64,7 @@ class Vmdk(Container):
                     break
                 parent = _find_parent(current, recorded)
                 if parent is None or parent == current or parent in parents or len(chain) > MAX_CHAIN:
-                    raise EvidenceError(path, f"differencing VMDK needs its parent {recorded!r}, which is not next to {current.name}")
+                    raise EvidenceError(path, parent_problem("VMDK", recorded, current, parent, parents, len(chain) > MAX_CHAIN))
                 current = parent
         except BaseException:
             for h in [*chain, *files]:
