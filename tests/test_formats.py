@@ -454,6 +454,21 @@ def test_vmdk_missing_extent_and_bare_extent(tmp_path: Path, ext4: Image) -> Non
     assert "disk-s001.vmdk" in fails(3, "ls", split / "disk.vmdk")
 
 
+def test_vmdk_extent_names_with_folders_stay_in_the_descriptors_folder(tmp_path: Path, ext4: Image) -> None:
+    """A descriptor naming its extent "/etc/passwd" made libvmdk open a file of a cut name while the
+    case recorded and re-checked another (issue 16). evkit opens each extent itself, by its base name
+    beside the descriptor, and records exactly that file."""
+    qemu = qemu_img()
+    run(qemu, "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicFlat", ext4.path, tmp_path / "disk.vmdk")
+    (tmp_path / "disk-flat.vmdk").rename(tmp_path / "passwd")
+    desc = (tmp_path / "disk.vmdk").read_text(encoding="latin-1")
+    assert '"disk-flat.vmdk"' in desc
+    (tmp_path / "disk.vmdk").write_text(desc.replace('"disk-flat.vmdk"', '"/etc/passwd"'), encoding="latin-1")
+    info = ok_json("info", "--json", tmp_path / "disk.vmdk")
+    assert [Path(s).name for s in info["container"]["segments"]] == ["disk.vmdk", "passwd"]
+    assert ok("cat", tmp_path / "disk.vmdk", "/hello.txt") == HELLO
+
+
 # A container cut short must be a one-line error (or an error from the first read that fails),
 # never a traceback. Reads of the media go through TSK's image callback: an EvidenceError raised
 # there reaches Python as RuntimeError and a TSK line on stderr unless the callback layer

@@ -98,15 +98,24 @@ def _open_one(path: Path) -> tuple[Any, list[Path], list[Any]]:
             handle.close()
             raise EvidenceError(path, f"cannot open VMDK: {first_line(exc)}") from exc
         return handle, [path], [fh]
-    try:
-        handle.open_extent_data_files()
-    except OSError as exc:
-        missing = [p.name for p in _segments(path, handle) if not p.is_file()]
+    # The extents are opened by evkit, each by its base name in the descriptor's folder: a name
+    # with a folder part (``/etc/passwd``) never leads elsewhere, and libvmdk, left to itself, opened
+    # a file of a cut name ("pass") while the case recorded and re-checked another ("passwd").
+    extents = _segments(path, handle)[1:]
+    missing = [p.name for p in extents if not p.is_file()]
+    if missing:
         handle.close()
-        if missing:
-            raise EvidenceError(path, f"VMDK extent file(s) missing: {', '.join(missing)}") from exc
+        raise EvidenceError(path, f"VMDK extent file(s) missing: {', '.join(missing)}")
+    files = []
+    try:
+        files = [open(p, "rb") for p in extents]
+        handle.open_extent_data_files_as_file_objects(files)
+    except OSError as exc:
+        for fh in files:
+            fh.close()
+        handle.close()
         raise EvidenceError(path, f"cannot open VMDK extents: {first_line(exc)}") from exc
-    return handle, _segments(path, handle), []
+    return handle, [path, *extents], files
 
 
 def _is_self_contained(path: Path, handle: Any) -> bool:
