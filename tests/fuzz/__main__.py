@@ -1,0 +1,5 @@
+import sys
+
+from tests.fuzz.harness import main
+
+raise SystemExit(main(sys.argv[1:]))
