@@ -147,7 +147,7 @@ class Case:
             seq = last_seq + 1
         import sys
 
-        marker = {"action": action, "key": key, "details": asked, "seq": seq, "started": now_utc(), "command": sys.argv[:],
+        marker: dict[str, Any] = {"action": action, "key": key, "details": asked, "seq": seq, "started": now_utc(), "command": sys.argv[:],
                   "resuming": {k: v for k, v in pending.items() if k != "resuming"} if pending else None,
                   "failures": (pending or {}).get("failures") or []}
         bag.atomic_write(self.root / MARKER, json.dumps(marker, ensure_ascii=False, indent=1))

@@ -117,7 +117,7 @@ def verify_case(root: Path, public_key: Path | None = None, evidence: bool = Fal
         if status != "matched":
             report.problems.append(f"{path}: {status}")
     for path in sorted(present - set(sha) - set(md5)):
-        entry = {"path": path, "kind": "payload", "status": "new"}
+        entry: dict[str, Any] = {"path": path, "kind": "payload", "status": "new"}
         if report.interrupted is not None:
             entry["interrupted_run"] = True
         else:
@@ -200,8 +200,8 @@ def _check_signature(root: Path, public_key: Path | None, report: VerifyReport) 
         result["later_events"] = [{"seq": e.get("seq"), "action": e.get("action"), "time": e.get("time")}
                                   for e in events[result["signed_at_event"]:]]
         # Only a later event rewrites the tag manifest: without one it must still be the signed one.
-        signed = root / SIGNED_COPY
-        if not result["later_events"] and signed.is_file() and signed.read_bytes() != _read(root / "tagmanifest-sha256.txt"):
+        copy = root / SIGNED_COPY
+        if not result["later_events"] and copy.is_file() and copy.read_bytes() != _read(root / "tagmanifest-sha256.txt"):
             result["valid"] = False
             result["reason"] = "tagmanifest-sha256.txt changed after signing although no custody event followed"
             report.problems.append(f"signature: {result['reason']}")

@@ -339,7 +339,7 @@ class Pages:
         d = self.d
         sources: dict[int, int] = {}
         rows = []
-        points = []
+        points: list[tuple[float, float, str, str, str]] = []
         by_time = sorted(d.located, key=lambda p: (p.group, p.row))
         for p in by_time:
             g = d.groups[p.group]

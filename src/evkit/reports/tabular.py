@@ -135,7 +135,7 @@ def _evidence_rows(data: ReportData) -> list[list[Any]]:
 
     out: list[list[Any]] = [[], ["Evidence", "Description", "Source", "Format", "Size (bytes)", "MD5", "SHA-1", "SHA-256",
                                  "Acquisition hash check", "Records"]]
-    by = data.records_by_evidence
+    by: dict[str, dict[str, int]] = data.records_by_evidence
     for e in data.evidence:
         try:
             files = json.loads(e.get("files") or "[]")
@@ -143,7 +143,7 @@ def _evidence_rows(data: ReportData) -> list[list[Any]]:
             files = []
         folder = next((f for f in files if isinstance(f, dict) and f.get("kind") == "folder"), None)
         size = folder.get("size") if folder else (e.get("media_size") if e.get("media_size") is not None else e.get("source_size"))
-        verdict = {1: "matched", 0: "MISMATCH"}.get(e.get("verified"), "no stored hash")
+        verdict = {1: "matched", 0: "MISMATCH"}.get(e.get("verified") if e.get("verified") is not None else -1, "no stored hash")
         out.append([e.get("number"), e.get("description"), e.get("source_name"), e.get("format"), size, e.get("md5"),
                     e.get("sha1"), e.get("sha256"), verdict, sum(by.get(str(e.get("number")), {}).values())])
     return out
@@ -168,7 +168,7 @@ def write_xlsx(data: ReportData, fh: BinaryIO) -> int:
         ["Case number", m.get("case_number")], ["Agency", m.get("agency")], ["Examiner", m.get("examiner")],
         ["Notes", m.get("notes")], ["Report generated (UTC)", data.generated],
         ["Times", "All times are UTC (Z) unless marked" + (f"; columns marked ({data.zone_name}) show the display zone" if data.zone_name else "")],
-        ["Records", data.records]] + _evidence_rows(data) + [[], ["Sheet", "Profile", "Artefact type", "Records"]]
+        ["Records", data.records], *_evidence_rows(data), [], ["Sheet", "Profile", "Artefact type", "Records"]]
     for (g, part), name in zip(plan, names):
         summary.append([name, g.profile, g.artifact, min(per_sheet, len(g.rows) - part * per_sheet)])
     wb.add_sheet("Summary", ["Report", "evkit"], (cells(r) for r in summary), {0: 28, 1: 40, 2: 24, 7: 66}, table=False)

@@ -74,7 +74,8 @@ def utc_time(text: Any) -> UtcTime | None:
     from datetime import datetime, timezone
 
     try:
-        t = datetime(*(int(g) for g in m.groups()[:6]), tzinfo=timezone.utc)
+        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+        t = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
     except ValueError:
         return None
     if t.year < 1900:
