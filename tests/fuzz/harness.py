@@ -91,6 +91,9 @@ def run_case(seed: Seed, case: int, work: Path, timeout: float = 30.0) -> Iterat
         target.unlink(missing_ok=True)
 
 
+RUNS = [0]  # commands run by campaigns in this process (reported by main)
+
+
 def campaign(names: list[str], cases: range, work: Path, deadline: float | None = None) -> list[Finding]:
     found: list[Finding] = []
     all_seeds = seeds()
@@ -99,6 +102,7 @@ def campaign(names: list[str], cases: range, work: Path, deadline: float | None 
             if deadline is not None and time.monotonic() > deadline:
                 return found
             found.extend(run_case(all_seeds[name], case, work))
+            RUNS[0] += len(all_seeds[name].commands)
     return found
 
 
@@ -119,6 +123,6 @@ def main(argv: list[str]) -> int:
         found = campaign(names, cases, Path(tmp), deadline)
     for f in found:
         print(f)
-    print(f"{len(found)} finding(s)", file=sys.stderr)
+    print(f"{len(found)} finding(s) in {RUNS[0]:,} runs", file=sys.stderr)
     return 1 if found else 0
 
